@@ -1,0 +1,120 @@
+"""Settings for the 青创城 platform, one class per environment.
+
+Every setting comes from an environment variable; the default beside it is what a newcomer gets
+with `make run` (SQLite in instance/, a local SeaweedFS on 127.0.0.1:8333, mail to a local SMTP
+port). The README lists them all in one table.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+# A development key is fine on a laptop; production refuses to start with it (see ProductionConfig).
+DEV_SECRET_KEY = "dev-only-not-secret-qingchuangcheng"
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env(name, str(default)))
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
+
+
+class Config:
+    ENV_NAME = "base"
+    SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
+
+    SQLALCHEMY_DATABASE_URI = env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'incubator.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = env_int("SQLITE_BUSY_TIMEOUT_MS", 15000)
+
+    # The address people use to reach the platform: links in mail, the CORS origin of the bucket.
+    PUBLIC_URL = env("PUBLIC_URL", "http://127.0.0.1:5000")
+
+    S3_ENDPOINT_URL = env("S3_ENDPOINT_URL", "http://127.0.0.1:8333")
+    S3_BUCKET = env("S3_BUCKET", "incubator")
+    S3_REGION = env("S3_REGION", "us-east-1")
+    S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID", "incubator-dev")
+    S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", "incubator-dev-secret")
+    S3_ADDRESSING_STYLE = env("S3_ADDRESSING_STYLE", "path")  # "path" or "virtual"
+
+    MAIL_SERVER = env("MAIL_SERVER", "127.0.0.1")
+    MAIL_PORT = env_int("MAIL_PORT", 8025)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "青创城 <noreply@qingchuangcheng.local>")
+    MAIL_TIMEOUT_SECONDS = env_int("MAIL_TIMEOUT_SECONDS", 10)
+
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    BABEL_DEFAULT_LOCALE = env("BABEL_DEFAULT_LOCALE", "zh_CN")
+    BABEL_DEFAULT_TIMEZONE = env("TIMEZONE", "Asia/Shanghai")
+    TIMEZONE = BABEL_DEFAULT_TIMEZONE
+    LANGUAGES = ("zh_CN", "en")
+
+    # Cookies: HttpOnly and SameSite=Lax everywhere, Secure in production.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_DURATION = timedelta(days=env_int("REMEMBER_DAYS", 14))
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("SESSION_HOURS", 12))
+
+    WTF_CSRF_TIME_LIMIT = env_int("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 60 * 1024 * 1024)
+
+    PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 3600)
+    INVITATION_DAYS = env_int("INVITATION_DAYS", 7)
+
+    LOG_LEVEL = env("LOG_LEVEL", "INFO")
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False  # the reloader would start a second scheduler; `make run` serves without it
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def validate(cls) -> None:
+        key = env("SECRET_KEY")
+        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "Refusing to start in production: set SECRET_KEY to a random value of at least 32 "
+                "characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+            )
+
+
+config_by_name = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,261 @@
+"""The 青创城 incubator platform: create_app() assembles it from small register_* steps."""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, config_overrides: dict | None = None) -> Flask:
+    from config import config_by_name
+
+    config_name = config_name or os.environ.get("INCUBATOR_ENV") or "development"
+    config_class = config_by_name[config_name]
+    if hasattr(config_class, "validate"):
+        config_class.validate()
+
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+        instance_relative_config=True,
+    )
+    app.config.from_object(config_class)
+    if config_overrides:
+        app.config.update(config_overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from flask import has_request_context
+
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def register_logging(app: Flask) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    app.logger.handlers[:] = [handler]
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+    package_logger = logging.getLogger("incubator")
+    if not any(isinstance(f, RequestIdFilter) for h in package_logger.handlers for f in h.filters):
+        package_logger.addHandler(handler)
+    package_logger.setLevel(app.config["LOG_LEVEL"])
+    package_logger.propagate = False
+
+
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite as a web database: WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so that two
+    writers queue for the lock at the start of a transaction instead of failing halfway with
+    "database is locked" when a read lock cannot be upgraded."""
+    busy_ms = app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    engine = db.engine
+    if engine.dialect.name != "sqlite" or getattr(engine, "_incubator_configured", False):
+        return
+    engine._incubator_configured = True
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        _configure_sqlite(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(p) for p in translation_directories())
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "warning"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        from .accounts.services import load_session_user
+
+        return load_session_user(token)
+
+
+def translation_directories() -> list[Path]:
+    """One catalog for the shared pages (incubator/translations) plus one per feature package that
+    has its own, so each feature owns its translations."""
+    base = Path(__file__).resolve().parent
+    dirs = [base / "translations"]
+    dirs += sorted(p for p in base.glob("*/translations") if p.is_dir())
+    return dirs
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    supported = current_app.config["LANGUAGES"]
+    cookie = request.cookies.get("lang")
+    if cookie in supported:
+        return cookie
+    if current_user and current_user.is_authenticated and current_user.locale in supported:
+        return current_user.locale
+    # Chinese first: only a browser that prefers English over Chinese gets English.
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"], default="zh_CN")
+    return "en" if best == "en" else "zh_CN"
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .home.views import bp as home_bp
+    from .notifications.views import bp as notifications_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(notifications_bp)
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "connect-src 'self' {s3}; form-action 'self' {s3}"
+)
+
+
+def register_request_hooks(app: Flask) -> None:
+    s3_origin = (app.config.get("S3_ENDPOINT_URL") or "").rstrip("/")
+    csp = CSP.format(s3=s3_origin).replace("  ", " ")
+
+    @app.before_request
+    def assign_request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming[:36] if incoming and incoming.replace("-", "").isalnum() else str(uuid.uuid4())
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user and getattr(current_user, "is_authenticated", False):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def rollback_on_error(exc):
+        # Nothing half-written survives an exception; the one commit per request never happened.
+        if exc is not None:
+            db.session.rollback()
+
+
+from flask_babel import lazy_gettext as _l  # noqa: E402
+
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("The file is too large"),
+    429: _l("Too many attempts"),
+    500: _l("Something went wrong on our side"),
+}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(code: int, message: str | None = None):
+        db.session.rollback()
+        return render_template("errors/error.html", code=code, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        app.logger.info("CSRF rejected: %s", exc.description)
+        return render_error(400, _("This form has expired or was not sent from this site. Go back, reload the page and try again; what you typed is still in the previous page."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        if code == 429:
+            return render_error(429, _("Too many attempts. Wait a minute and try again."))
+        if code == 413:
+            return render_error(413, _("The upload is larger than allowed."))
+        return render_error(code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return render_error(500)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime
+
+    from .timeutils import to_local
+
+    @app.template_filter("local_dt")
+    def local_dt(value, fmt="yyyy-MM-dd HH:mm"):
+        return format_datetime(to_local(value), fmt) if value else ""
+
+    @app.context_processor
+    def inject_globals():
+        from .enums import ROLE_LABELS, Role
+        from .notifications.services import unread_count
+
+        unread = 0
+        if current_user and getattr(current_user, "is_authenticated", False):
+            unread = unread_count(current_user)
+        return {
+            "Role": Role,
+            "role_labels": ROLE_LABELS,
+            "current_locale": str(get_locale()),
+            "unread_notices": unread,
+            "error_titles": ERROR_TITLES,
+        }
+
+
+def register_commands(app: Flask) -> None:
+    from .commands import register
+
+    register(app)
