@@ -119,9 +119,16 @@ def missing(spec: CatalogSpec) -> list[str]:
 def register(app) -> None:
     group = click.Group("i18n", help="Manage translation catalogs.")
 
+    def selected(name: str | None) -> list[CatalogSpec]:
+        specs = [s for s in catalogs() if name in (None, s.name)]
+        if not specs:
+            raise click.ClickException(f"no catalog named {name!r}; a feature gets one by having a translations/ folder")
+        return specs
+
     @group.command("update")
-    def update_cmd():
-        for spec in catalogs():
+    @click.option("--catalog", default=None, help="Only this catalog: core or a feature package name.")
+    def update_cmd(catalog):
+        for spec in selected(catalog):
             click.echo(f"{spec.name}: {update(spec)} messages → {spec.po_path.relative_to(ROOT)}")
 
     @group.command("compile")
@@ -131,8 +138,9 @@ def register(app) -> None:
         click.echo(f"compiled {len(catalogs())} catalogs")
 
     @group.command("check")
-    def check_cmd():
-        problems = [p for spec in catalogs() for p in missing(spec)]
+    @click.option("--catalog", default=None, help="Only this catalog: core or a feature package name.")
+    def check_cmd(catalog):
+        problems = [p for spec in selected(catalog) for p in missing(spec)]
         for p in problems:
             click.echo(p)
         if problems:
