@@ -310,7 +310,8 @@ class _AggregatedModel(_Model):
         tracks = [t for t in range(T) if t in source_side]
         required = int(self.demand[tracks].sum())
         flow_in = int(mf.optimal_flow()) - int(self.demand[[t for t in range(T) if t not in source_side]].sum())
-        entries = tuple(e for e in range(p.n) if p.entry_track[e] in set(tracks) and p.need[e] > 0)
+        in_cut = np.isin(p.entry_track, tracks) & (p.need > 0)
+        entries = tuple(int(e) for e in np.nonzero(in_cut)[0])
         return Infeasibility(
             reason=(
                 f"capacity: {len(entries)} entries need {required} more judge slots "
@@ -700,13 +701,10 @@ def assign_judges(
                 shortfalls=tuple(shortfalls),
             ),
         )
-    if p.n == 0 or p.k == 0 or int(p.need.sum()) == 0:
-        empty = [[] for _ in range(p.n)]
-        load = p.manual_load
-        window = (int(load.min()), int(load.max())) if p.m else (0, 0)
-        return _finish(p, entries, judges, manual_set, empty, 0, 0, window, "trivial")
+    if p.n == 0 or p.m == 0:
+        return _finish(p, entries, judges, manual_set, [[] for _ in range(p.n)], 0, 0, (0, 0), "trivial")
 
-    def infeasible(model) -> AssignmentResult:
+    def infeasible(model, method: str) -> AssignmentResult:
         info = model.min_cut_explanation()
         info = Infeasibility(
             reason=info.reason,
@@ -714,13 +712,13 @@ def assign_judges(
             required_slots=info.required_slots,
             available_slots=info.available_slots,
         )
-        return AssignmentResult(feasible=False, method=type(model).__name__, infeasibility=info)
+        return AssignmentResult(feasible=False, method=method, infeasibility=info)
 
     if not force_exact:
         agg = _AggregatedModel(p)
         sol = _window_solve(p, agg)
         if sol is None:
-            return infeasible(agg)  # relaxation infeasible => real problem infeasible
+            return infeasible(agg, "aggregated")  # relaxation infeasible => real problem infeasible
         l_star, h_star, cost_lb, quota = sol
         judges_of = _disaggregate(p, quota, random.Random(seed))
         if judges_of is not None:
@@ -730,7 +728,7 @@ def assign_judges(
     dense = _DenseModel(p)
     sol = _window_solve(p, dense)
     if sol is None:
-        return infeasible(dense)
+        return infeasible(dense, "dense-exact")
     l_star, h_star, cost_val, (pe, pj) = sol
     judges_of = [[] for _ in range(p.n)]
     for e, j in zip(pe.tolist(), pj.tolist()):
