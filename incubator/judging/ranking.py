@@ -186,19 +186,29 @@ def _validate_rubric(rubric: Sequence[Criterion]) -> None:
 def weighted_total(rubric: Sequence[Criterion], values: Mapping[Hashable, float]) -> float:
     """Weighted total on the 0-100 scale; every criterion must be scored."""
     _validate_rubric(rubric)
+    return _total(rubric, sum(c.weight for c in rubric), values)
+
+
+def _total(rubric: Sequence[Criterion], weight_sum: float, values: Mapping[Hashable, float]) -> float:
+    """:func:`weighted_total` for an already validated rubric (hot loop)."""
     acc = 0.0
     for c in rubric:
-        if c.id not in values:
-            raise ValueError(f"missing value for criterion {c.id!r}")
-        v = float(values[c.id])
+        try:
+            v = float(values[c.id])
+        except KeyError:
+            raise ValueError(f"missing value for criterion {c.id!r}") from None
         if not 0 <= v <= c.max_score:
             raise ValueError(f"value {v} for criterion {c.id!r} outside [0, {c.max_score}]")
         acc += c.weight * v / c.max_score
-    return acc / sum(c.weight for c in rubric) * 100.0
+    return acc / weight_sum * 100.0
 
 
 def _pstd(xs: Sequence[float]) -> float:
-    return statistics.pstdev(xs) if len(xs) > 1 else 0.0
+    """Population std in plain floats (statistics.pstdev is exact but ~10x slower)."""
+    if len(xs) < 2:
+        return 0.0
+    mu = math.fsum(xs) / len(xs)
+    return math.sqrt(math.fsum((x - mu) ** 2 for x in xs) / len(xs))
 
 
 def _trimmed_mean(xs: Sequence[float]) -> float:
@@ -232,6 +242,7 @@ def aggregate(
     _validate_rubric(rubric)
     entry_track = dict(entries.items() if isinstance(entries, Mapping) else entries)
     top = _top_criterion(rubric)
+    weight_sum = float(sum(c.weight for c in rubric))
 
     sheets: list[tuple[Hashable, Hashable, float, float]] = []  # entry, judge, total, top value
     seen: set[tuple[Hashable, Hashable]] = set()
@@ -241,7 +252,7 @@ def aggregate(
         if (s.entry_id, s.judge_id) in seen:
             raise ValueError(f"judge {s.judge_id!r} scored entry {s.entry_id!r} twice")
         seen.add((s.entry_id, s.judge_id))
-        sheets.append((s.entry_id, s.judge_id, weighted_total(rubric, s.values), float(s.values[top.id])))
+        sheets.append((s.entry_id, s.judge_id, _total(rubric, weight_sum, s.values), float(s.values[top.id])))
 
     # z-score mapping: per-judge standardisation, mapped back to global scale
     by_judge: dict[Hashable, list[float]] = {}
