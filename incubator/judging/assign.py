@@ -54,8 +54,10 @@ conflicts.  We therefore solve
   the same track.  Exchanges keep every judge's per-track count, so the cost
   equals the lower bound: **the result is provably optimal** and its window
   provably tightest.
-* If an exchange cannot be found (only with dense conflicts, e.g. tiny
-  instances), we fall back to the **exact dense min-cost flow** with the same
+* If no single exchange works, a breadth-first augmenting path inside the
+  track is tried (exact for realising the quotas).  If the quotas are not
+  realisable at all (only with dense conflicts, e.g. tiny instances), we
+  fall back to the **exact dense min-cost flow** with the same
   lexicographic window search.  ``result.method`` says which path was used.
 """
 
@@ -494,10 +496,55 @@ def _disaggregate(p: _Problem, quota: np.ndarray, rng: random.Random) -> list[li
                 lst.append(j)
                 placed_j.append(j)
                 placed_e.append(e)
-        for j, e in bad:
-            if not _repair(j, e, placed_j, placed_e, judges_of, forbidden, n, rng):
-                return None
+        hard = [(j, e) for j, e in bad if not _repair(j, e, placed_j, placed_e, judges_of, forbidden, n, rng)]
+        if hard:
+            deficit: dict[int, int] = {}
+            for _, e in hard:
+                deficit[e] = deficit.get(e, 0) + 1
+            track_entries = ents.tolist()
+            for j, _ in hard:
+                if not _augment(j, deficit, track_entries, judges_of, forbidden, n):
+                    return None  # quotas of this track are not realisable
     return judges_of
+
+
+def _augment(j: int, deficit: dict[int, int], track_entries: list[int], judges_of, forbidden, n) -> bool:
+    """Place one more slot of judge ``j`` via a shortest augmenting path.
+
+    Breadth-first search in the residual graph of the track's b-matching:
+    judge --(new, allowed pair)--> entry --(existing pair)--> judge ...,
+    ending at an entry that still lacks judges.  Per-track judge counts do
+    not change, so the cost stays equal to the lower bound.  If no path
+    exists from ``j`` the quotas are infeasible (a vertex without an
+    augmenting path never gains one later), and the caller falls back to the
+    exact dense flow.  Worst case O(judges x entries) per call, but it only
+    runs for the rare slots that a single exchange could not fix.
+    """
+    parent_of_judge: dict[int, tuple[int, int] | None] = {j: None}  # judge -> (entry, previous judge)
+    seen_entries: set[int] = set()
+    queue = [j]
+    for x in queue:
+        for e in track_entries:
+            if e in seen_entries or x in judges_of[e] or (x * n + e) in forbidden:
+                continue
+            seen_entries.add(e)
+            if deficit.get(e, 0) > 0:
+                deficit[e] -= 1
+                # unwind: x takes e; each previous judge moves to the entry it freed
+                cur_judge, cur_entry = x, e
+                while True:
+                    judges_of[cur_entry].append(cur_judge)
+                    step = parent_of_judge[cur_judge]
+                    if step is None:
+                        return True
+                    freed_entry, prev_judge = step
+                    judges_of[freed_entry].remove(cur_judge)
+                    cur_judge, cur_entry = prev_judge, freed_entry
+            for y in judges_of[e]:
+                if y not in parent_of_judge:
+                    parent_of_judge[y] = (e, x)
+                    queue.append(y)
+    return False
 
 
 def _repair(j, e, placed_j, placed_e, judges_of, forbidden, n, rng) -> bool:
@@ -671,6 +718,7 @@ def assign_judges(
     *,
     seed: int = 0,
     force_exact: bool = False,
+    max_dense_pairs: int = 30_000_000,
 ) -> AssignmentResult:
     """Assign ``judges_per_entry`` judges to every entry (see module docstring).
 
@@ -680,6 +728,10 @@ def assign_judges(
     ``cost(judge, track)`` overrides ``weights`` (must return an int).
     ``seed`` makes exchange repair deterministic; ``force_exact`` skips the
     aggregated path (used by tests and the dense baseline).
+    ``max_dense_pairs`` bounds the exact fallback (one arc per allowed pair,
+    ~1 GB of solver memory at 30 M); beyond it a RuntimeError is raised
+    rather than returning a non-optimal assignment.  With sparse conflicts
+    (the normal case) the fallback is never reached.
 
     Raises ValueError for malformed input (unknown ids in manual pairs,
     duplicate ids, a manual pair that is also a conflict, more than k manual
@@ -725,6 +777,12 @@ def assign_judges(
             return _finish(
                 p, entries, judges, manual_set, judges_of, cost_lb, cost_lb, (l_star, h_star), "aggregated"
             )
+    n_pairs = int((p.need > 0).sum()) * p.m
+    if n_pairs > max_dense_pairs:
+        raise RuntimeError(
+            f"aggregated solution could not be realised and the exact dense fallback would need "
+            f"{n_pairs} arcs (> max_dense_pairs={max_dense_pairs}); refusing to return a non-optimal result"
+        )
     dense = _DenseModel(p)
     sol = _window_solve(p, dense)
     if sol is None:

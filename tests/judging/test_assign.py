@@ -331,3 +331,41 @@ def test_assign_aggregated_path_matches_milp_on_medium_sparse_instance():
     # and no tighter window exists
     if hi > lo:
         assert oracle.solve(total_lo={j.id: hi for j in judges}, total_hi={j.id: hi for j in judges}) is None
+
+
+def _random_instance(seed, rate, n_max=12, m_max=6):
+    rnd = random.Random(seed)
+    entries = [Entry(f"e{i}", rnd.choice("AB")) for i in range(rnd.randint(3, n_max))]
+    judges = [Judge(f"j{i}", frozenset(rnd.sample("AB", rnd.randint(0, 2)))) for i in range(rnd.randint(3, m_max))]
+    conflicts = {(j.id, e.id) for j in judges for e in entries if rnd.random() < rate}
+    return entries, judges, 2, conflicts
+
+
+def test_assign_augmenting_path_repair_keeps_milp_optimum(monkeypatch):
+    """Disable single exchanges so every bad slot goes through the BFS augmenting path."""
+    import incubator.judging.assign as mod
+
+    monkeypatch.setattr(mod, "_repair", lambda *args: False)
+    used = 0
+    for seed in range(40):
+        entries, judges, k, conflicts = _random_instance(seed, 0.15)
+        result = assign_judges(entries, judges, k, conflicts)
+        expected = Oracle(entries, judges, k, conflicts, (), None).window_and_cost()
+        assert result.feasible == (expected is not None)
+        if expected is None:
+            continue
+        check_hard_constraints(result, entries, judges, k, conflicts, set())
+        assert (*result.balance_window, result.new_cost) == expected
+        used += result.method == "aggregated" and bool(conflicts)
+    assert used >= 10  # the aggregated path (with augmenting repair) was really exercised
+
+
+def test_assign_refuses_oversized_dense_fallback():
+    for seed in range(200):
+        entries, judges, k, conflicts = _random_instance(seed, 0.35)
+        result = assign_judges(entries, judges, k, conflicts)
+        if result.method == "dense-exact" and result.feasible:
+            with pytest.raises(RuntimeError, match="max_dense_pairs"):
+                assign_judges(entries, judges, k, conflicts, max_dense_pairs=0)
+            return
+    pytest.fail("no instance needing the dense fallback was generated")
