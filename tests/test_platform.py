@@ -107,6 +107,19 @@ def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
         create_app("production")
 
 
+def test_production_without_secret_key_exits_with_one_clear_line():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SECRET_KEY"}
+    env["INCUBATOR_ENV"] = "production"
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True, text=True, env=env,
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SECRET_KEY" in lines[0]
+
+
 def test_production_cookies_are_secure(monkeypatch, app_config):
     from incubator import create_app
 
