@@ -19,6 +19,7 @@ States (``STATES``): ``free``, ``leased``, ``reserved``, ``ending_soon``,
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -186,9 +187,20 @@ def state_for(
 # ----------------------------------------------------------------------------
 # SVG
 # ----------------------------------------------------------------------------
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _esc(text) -> str:
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#39;"))
+    """Escape for text and attribute values alike.
+
+    Characters XML 1.0 cannot carry at all (control characters, lone
+    surrogates) become U+FFFD; tab/CR/LF become character references so they
+    survive attribute-value normalisation and CRLF folding unchanged.
+    """
+    text = _XML_ILLEGAL.sub("\ufffd", str(text))
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;")
+            .replace("\t", "&#9;").replace("\n", "&#10;").replace("\r", "&#13;"))
 
 
 def _num(value) -> str:
