@@ -389,20 +389,24 @@ def suggest_spaces(
         others = [z for z in ordered if z is not pref][: k - 1]
         if pref.total + sum(z.total for z in others) >= seats:
             ordered = [pref] + [z for z in ordered if z is not pref]
-    picked: list[Candidate] = []
-    used_zones = []
-    comps = 0
+    parts: list[tuple[_Zone, list[int]]] = []
     remaining = seats
     for z in ordered:
         if remaining <= 0:
             break
-        score, members = z.best_cluster(min(remaining, z.total), max_seeds, exhaustive_seed_limit)
-        got = [z.spaces[i] for i in members]
-        picked.extend(got)
-        used_zones.append(z.zone_id)
-        comps += score[1]
-        remaining -= sum(s.seats for s in got)
-    picked.sort(key=lambda s: s.code)
-    return Suggestion(tuple(picked), seats, sum(s.seats for s in picked), free,
-                      zone_ids=tuple(used_zones), split_across_zones=True, components=comps,
-                      notes=tuple(notes))
+        _, members = z.best_cluster(min(remaining, z.total), max_seeds, exhaustive_seed_limit)
+        parts.append((z, members))
+        remaining -= sum(z.seats[i] for i in members)
+    # Offices: whole zones taken early may leave a surplus the last zone also covered;
+    # drop what is not needed, biggest first (this never empties a zone: the count is minimal).
+    covered = seats - remaining
+    for z, members in parts:
+        for i in sorted(members, key=lambda i: (-z.seats[i], -i)):
+            if covered - z.seats[i] >= seats:
+                members.remove(i)
+                covered -= z.seats[i]
+    parts = [(z, m) for z, m in parts if m]
+    picked = sorted((z.spaces[i] for z, m in parts for i in m), key=lambda s: s.code)
+    return Suggestion(tuple(picked), seats, covered, free,
+                      zone_ids=tuple(z.zone_id for z, _ in parts), split_across_zones=True,
+                      components=sum(z.components(m) for z, m in parts), notes=tuple(notes))
