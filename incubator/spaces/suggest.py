@@ -173,19 +173,20 @@ class _Zone:
             k = (math.floor(self.cx[i] / cell), math.floor(self.cy[i] / cell))
             keys.append(k)
             grid.setdefault(k, []).append(i)
+        xa = [s.x for s in sp]
+        ya = [s.y for s in sp]
+        xb = [s.x + s.w for s in sp]
+        yb = [s.y + s.h for s in sp]
         for i in range(n):
-            a = sp[i]
             gx, gy = keys[i]
+            ax0, ay0, ax1, ay1 = xa[i] - gap, ya[i] - gap, xb[i] + gap, yb[i] + gap
+            adj_i = adj[i]
             for dx in (-1, 0, 1):
                 for dy in (-1, 0, 1):
                     for j in grid.get((gx + dx, gy + dy), ()):
-                        if j <= i:
-                            continue
-                        b = sp[j]
-                        sep_x = max(b.x - (a.x + a.w), a.x - (b.x + b.w), 0.0)
-                        sep_y = max(b.y - (a.y + a.h), a.y - (b.y + b.h), 0.0)
-                        if sep_x <= gap and sep_y <= gap:
-                            adj[i].append(j)
+                        # Gap between the rectangles <= gap on both axes (touching counts).
+                        if j > i and xa[j] <= ax1 and ax0 <= xb[j] and ya[j] <= ay1 and ay0 <= yb[j]:
+                            adj_i.append(j)
                             adj[j].append(i)
         for lst in adj:
             lst.sort()
@@ -216,25 +217,23 @@ class _Zone:
         def d(i: int) -> float:
             return math.hypot(cx[i] - sx, cy[i] - sy)
 
-        taken: set[int] = set()
         chosen: list[int] = []
         covered = 0
         heap: list[tuple[float, int]] = [(0.0, seed)]
         queued = {seed}
-        by_distance: list[int] | None = None
-        ptr = 0
+        by_distance: list[tuple[float, int]] | None = None
         while covered < need:
             if not heap:
                 # Component exhausted: jump to the nearest space not yet taken.
                 if by_distance is None:
-                    by_distance = sorted(range(len(cx)), key=lambda i: (d(i), i))
-                while by_distance[ptr] in queued:
-                    ptr += 1
-                nxt = by_distance[ptr]
+                    by_distance = [(math.hypot(x - sx, y - sy), i) for i, (x, y) in enumerate(zip(cx, cy))]
+                    heapq.heapify(by_distance)
+                while by_distance[0][1] in queued:
+                    heapq.heappop(by_distance)
+                dist, nxt = heapq.heappop(by_distance)
                 queued.add(nxt)
-                heap.append((d(nxt), nxt))
+                heap.append((dist, nxt))
             _, i = heapq.heappop(heap)
-            taken.add(i)
             chosen.append(i)
             covered += seats[i]
             for j in adj[i]:
