@@ -52,8 +52,13 @@ space as a seed.  A larger one tries the four extreme corners (min/max of
 x+y and x-y: growing from a corner leaves the rest of the zone contiguous)
 plus ``max_seeds`` spaces evenly spread in (y, x, code) order.  Each seed
 gives one cluster; the best by the order above wins.  Growth costs
-O(k log k) per seed for k chosen spaces, so a suggestion of 50 seats among
-2 000 spaces takes a few milliseconds (see ``bench/bench_suggest.py``).
+O(k log k) per seed for k chosen spaces, plus O(n) for the zone's n
+candidates the first time a component runs out; a suggestion of 50 seats
+among 2 000 spaces takes 1-15 ms (see docs/benchmarks-spaces-pure.md).
+
+Trade-off: adjacency components come before dispersion, so a connected
+line of desks beats a tighter square split by aisles wider than ``gap``
+(people sitting side by side matters more than the bounding box).
 
 Offices: if one office in the zone fits (capacity >= seats), the best-fitting
 single office (smallest capacity, then code) is that zone's answer.
