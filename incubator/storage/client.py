@@ -56,7 +56,11 @@ class StorageUnavailable(DomainError):
     status_code = 503
 
     def __init__(self, message=None):
-        super().__init__(message or _l("File storage is temporarily unavailable. Please try again later."))
+        # Not DomainError.__init__: it renders the lazy message at once, which needs a request
+        # (the locale selector reads it), and this error is also raised in jobs and commands.
+        Exception.__init__(self, "file storage unavailable")
+        self.message = message or _l("File storage is temporarily unavailable. Please try again later.")
+        self.field = None
 
 
 @dataclass(frozen=True)
