@@ -41,7 +41,7 @@ from ..timeutils import local_today
 log = logging.getLogger("incubator.storage")
 
 CONNECT_TIMEOUT_SECONDS = 2
-READ_TIMEOUT_SECONDS = 20
+READ_TIMEOUT_SECONDS = 10
 MAX_ATTEMPTS = 2  # one retry: a blip is absorbed, a dead store fails fast
 # put_stream: one 8 MiB part in memory at a time, whatever the file size.
 STREAM_PART_BYTES = 8 * 1024 * 1024
@@ -339,6 +339,20 @@ class Storage:
         with _unavailable_on_failure("upload_fileobj", key):
             self.client.upload_fileobj(fileobj, self.bucket, key, ExtraArgs={"ContentType": content_type},
                                        Config=transfer)
+
+    def abort_multipart_uploads(self, prefix: str, initiated_before: datetime) -> int:
+        """Abort unfinished multipart uploads (a put_stream cut off by a killed worker leaves
+        parts that take space but are listed nowhere else). Returns how many were aborted."""
+        aborted = 0
+        with _unavailable_on_failure("abort_multipart_upload", prefix):
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for upload in page.get("Uploads", []) or []:
+                    if upload["Initiated"] < initiated_before:
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                           UploadId=upload["UploadId"])
+                        aborted += 1
+        return aborted
 
     def copy(self, source_key: str, target_key: str) -> None:
         """Server-side copy within the bucket (objects up to 5 GB)."""

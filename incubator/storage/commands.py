@@ -68,8 +68,9 @@ def init_bucket() -> list[str]:
                 client.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [*rules, wanted]})
                 said.append(f"CORS rule for {wanted['AllowedOrigins'][0]} added")
             except botocore.exceptions.ClientError as exc:
-                # Some gateways refuse bucket CORS; SeaweedFS (before it supported PutBucketCors)
-                # allowed every origin by default (-s3.allowedOrigins), so uploads still work.
+                # Some gateways refuse bucket CORS. SeaweedFS 4.x accepts the rule and applies it to
+                # object paths; preflights on the bucket root (where a path-style POST goes) are
+                # answered from its -s3.allowedOrigins (default "*"), so uploads work either way.
                 said.append(f"warning: the store refused the CORS rule ({_error_code(exc)}); make sure it allows "
                             f"POST from {wanted['AllowedOrigins'][0]} (SeaweedFS: -s3.allowedOrigins)")
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
@@ -108,4 +109,5 @@ def cleanup_cmd(older_than_hours: int) -> None:
     from .services import remove_unconfirmed_uploads
 
     result = remove_unconfirmed_uploads(older_than_hours)
-    click.echo(f"removed {result['tickets_removed']} unconfirmed uploads and {result['orphans_removed']} orphan objects")
+    click.echo(f"removed {result['tickets_removed']} unconfirmed uploads, {result['orphans_removed']} orphan objects "
+               f"and {result['multipart_uploads_aborted']} unfinished multipart uploads")

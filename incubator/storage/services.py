@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import IO
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -64,6 +65,58 @@ def issue_upload(owner, purpose: str, filename: str, content_type: str, max_byte
     return ticket, storage.presigned_post(ticket.key, content_type, max_bytes, expires_seconds)
 
 
+class _LimitedReader:
+    """Reads a request body for put_stream and stops the upload once it passes `limit` bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int):
+        self.stream = stream
+        self.limit = limit
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size if size is not None and size >= 0 else self.limit + 1)
+        self.count += len(chunk)
+        if self.count > self.limit:
+            raise _TooLarge()
+        return chunk
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def receive_upload(owner, purpose: str, filename: str, content_type: str, max_bytes: int,
+                   stream: IO[bytes], *, owner_part: str | int | None = None) -> UploadTicket:
+    """The no-JavaScript fallback: the file came to the platform in a form POST and is streamed
+    on to the store (one part in memory at a time) under a new ticket. Refuses an empty file or
+    one over `max_bytes` (DomainError, nothing kept). The ticket is pending like a browser upload:
+    the caller runs verify_upload, checks the content and confirms."""
+    if max_bytes < 1:
+        raise ValueError("max_bytes must be positive")
+    storage = get_storage()
+    ticket = UploadTicket(
+        key=new_key(purpose, owner_part),
+        purpose=purpose,
+        owner_id=owner.id if owner is not None else None,
+        content_type=content_type,
+        max_bytes=int(max_bytes),
+        original_filename=clean_filename(filename)[:255],
+    )
+    db.session.add(ticket)
+    db.session.flush()
+    reader = _LimitedReader(stream, int(max_bytes))
+    try:
+        storage.put_stream(ticket.key, reader, content_type)
+    except _TooLarge:
+        storage.delete(ticket.key)  # a multipart upload is aborted by boto3; a small one never landed
+        raise DomainError(_l("The uploaded file is empty, too large or not of the expected type. Please upload it again."))
+    if reader.count == 0:
+        storage.delete(ticket.key)
+        raise DomainError(_l("The uploaded file is empty, too large or not of the expected type. Please upload it again."))
+    ticket.size_bytes = reader.count
+    return ticket
+
+
 def verify_upload(ticket: UploadTicket) -> ObjectInfo:
     """The uploaded object is there and within the ticket's limits; otherwise it is deleted and a
     DomainError tells the person to upload again. SeaweedFS, MinIO and S3 already refuse a
@@ -107,23 +160,25 @@ def discard_upload(ticket: UploadTicket) -> None:
     db.session.flush()
 
 
-def remove_unconfirmed_uploads(older_than_hours: int = 24) -> dict:
+def remove_unconfirmed_uploads(older_than_hours: float = 24) -> dict:
     """Scheduled job: delete what was uploaded but never confirmed.
 
     1. Tickets unconfirmed for longer than `older_than_hours`: object deleted, ticket marked.
     2. Objects under the upload prefixes that no ticket names (older than the same age).
+    3. Multipart uploads under those prefixes started before that age and never finished.
 
     Commits each batch of CLEANUP_BATCH. Idempotent and safe to run twice at once: each ticket
     is claimed with a conditional UPDATE inside the batch's transaction (the second run waits
     for the row lock and then finds it taken), and deleting a missing object is not an error.
     If the store fails, the current batch rolls back (its tickets are retried next run) and
     StorageUnavailable propagates to the scheduler.
-    Returns {"tickets_removed": n, "orphans_removed": m}.
+    Returns {"tickets_removed": n, "orphans_removed": m, "multipart_uploads_aborted": k}.
     """
     cutoff = utcnow() - timedelta(hours=older_than_hours)
     storage = get_storage()
     tickets_removed = 0
     orphans_removed = 0
+    parts_aborted = 0
     last_id = 0
     try:
         while True:
@@ -163,11 +218,14 @@ def remove_unconfirmed_uploads(older_than_hours: int = 24) -> dict:
                     batch = []
             if batch:
                 orphans_removed += _remove_orphans(storage, batch)
+            parts_aborted += storage.abort_multipart_uploads(f"{purpose}/", cutoff)
     except StorageUnavailable:
         db.session.rollback()
         raise
-    log.info("upload cleanup: %d unconfirmed tickets and %d orphan objects removed", tickets_removed, orphans_removed)
-    return {"tickets_removed": tickets_removed, "orphans_removed": orphans_removed}
+    log.info("upload cleanup: %d unconfirmed tickets, %d orphan objects, %d unfinished multipart uploads removed",
+             tickets_removed, orphans_removed, parts_aborted)
+    return {"tickets_removed": tickets_removed, "orphans_removed": orphans_removed,
+            "multipart_uploads_aborted": parts_aborted}
 
 
 def _remove_orphans(storage, keys: list[str]) -> int:

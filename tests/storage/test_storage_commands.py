@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from s3_helpers import http
+
 
 @pytest.fixture
 def fresh_bucket(app):
@@ -40,6 +42,14 @@ def test_storage_init_creates_bucket_and_cors_rule_once(app, fresh_bucket):
     assert rules[0]["AllowedOrigins"] == ["http://127.0.0.1"]
     assert sorted(rules[0]["AllowedMethods"]) == ["GET", "HEAD", "POST"]
     assert rules[0]["ExposeHeaders"] == ["ETag"]
+
+    # SeaweedFS applies the rule to object paths: the platform's origin may, another may not.
+    url = f"{app.config['S3_ENDPOINT_URL']}/{fresh_bucket}/decks/2026/x"
+    allowed = http(url, method="OPTIONS", headers={"Origin": "http://127.0.0.1", "Access-Control-Request-Method": "POST"})
+    assert allowed.status == 200
+    assert allowed.headers["Access-Control-Allow-Origin"] == "http://127.0.0.1"
+    foreign = http(url, method="OPTIONS", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in foreign.headers
 
 
 def test_storage_init_keeps_existing_cors_rules(app, fresh_bucket):

@@ -115,7 +115,8 @@ def test_remove_unconfirmed_uploads_removes_only_old_unconfirmed_ones(db, make_u
         assert rows[key].deleted_at is None
 
     # Running again finds nothing and changes nothing.
-    assert remove_unconfirmed_uploads(24) == {"tickets_removed": 0, "orphans_removed": 0}
+    assert remove_unconfirmed_uploads(24) == {"tickets_removed": 0, "orphans_removed": 0,
+                                              "multipart_uploads_aborted": 0}
     assert storage.head(old_confirmed) is not None and storage.head(young_unconfirmed) is not None
     assert tickets(db)[young_unconfirmed].deleted_at is None
 
@@ -129,9 +130,13 @@ def test_remove_unconfirmed_uploads_removes_objects_without_a_ticket(db, make_us
     kept = make_ticket(db, storage, owner, age_hours=0, confirmed=True, purpose="sweeptest")
     storage.put_stream("sweeptest/2026/orphan", io.BytesIO(PDF), "application/pdf")
     storage.put_stream("elsewhere/2026/not-an-upload", io.BytesIO(PDF), "application/pdf")
+    # A put_stream cut off halfway (a killed worker) leaves an unfinished multipart upload.
+    storage.client.create_multipart_upload(Bucket=storage.bucket, Key="sweeptest/2026/cut-off")
 
-    result = services.remove_unconfirmed_uploads(older_than_hours=0)
-    assert result == {"tickets_removed": 0, "orphans_removed": 1}
+    # A cutoff a minute ahead: everything here counts as old, whatever the clock precision.
+    result = services.remove_unconfirmed_uploads(older_than_hours=-1 / 60)
+    assert result == {"tickets_removed": 0, "orphans_removed": 1, "multipart_uploads_aborted": 1}
+    assert not storage.client.list_multipart_uploads(Bucket=storage.bucket, Prefix="sweeptest/").get("Uploads")
     assert storage.head("sweeptest/2026/orphan") is None
     assert storage.head(kept) is not None
     assert storage.head("elsewhere/2026/not-an-upload") is not None
@@ -179,3 +184,38 @@ def test_confirm_upload_after_the_sweep_is_refused(db, in_request, make_user, st
         confirm_upload(ticket)
     db.session.rollback()
     assert tickets(db)[key].confirmed_at is None
+
+
+def test_receive_upload_streams_a_form_upload_to_the_store(db, in_request, make_user, storage):
+    from incubator.storage.services import receive_upload, verify_upload
+
+    ticket = receive_upload(make_user(), "decks", "路演.pdf", "application/pdf", 1000, io.BytesIO(PDF))
+    db.session.commit()
+    assert ticket.size_bytes == len(PDF)
+    assert verify_upload(ticket).size == len(PDF)
+    assert storage.read_range(ticket.key, 0, 4) == b"%PDF-"
+
+
+@pytest.mark.parametrize("content", [b"", PDF * 3], ids=["empty", "over the limit"])
+def test_receive_upload_refuses_and_keeps_nothing(db, in_request, make_user, storage, content):
+    from incubator.errors import DomainError
+    from incubator.storage.services import receive_upload
+
+    with pytest.raises(DomainError):
+        receive_upload(make_user(), "decks", "路演.pdf", "application/pdf", 1000, io.BytesIO(content))
+    key = db.session.scalars(sa.select(sa.literal_column("key")).select_from(sa.table("upload_tickets"))).first()
+    db.session.rollback()
+    assert key is not None and storage.head(key) is None
+    assert tickets(db) == {}
+
+
+def test_receive_upload_over_the_limit_after_several_parts_leaves_no_parts(db, in_request, make_user, storage):
+    from incubator.errors import DomainError
+    from incubator.storage.client import STREAM_PART_BYTES
+    from incubator.storage.services import receive_upload
+
+    limit = STREAM_PART_BYTES + 10
+    with pytest.raises(DomainError):
+        receive_upload(make_user(), "decks", "big.pdf", "application/pdf", limit, io.BytesIO(b"\0" * (limit + 100)))
+    uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket, Prefix="decks/").get("Uploads", [])
+    assert uploads == []
