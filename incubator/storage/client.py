@@ -62,6 +62,12 @@ class StorageUnavailable(DomainError):
         self.message = message or _l("File storage is temporarily unavailable. Please try again later.")
         self.field = None
 
+    def __str__(self) -> str:
+        try:
+            return str(self.message)  # translated, like other DomainErrors, inside a request
+        except RuntimeError:  # a job or command: no request to choose a language from
+            return "File storage is temporarily unavailable. Please try again later."
+
 
 @dataclass(frozen=True)
 class StorageSettings:

@@ -158,3 +158,11 @@ def test_storage_works_again_after_restart(client, db, make_user, login_as, issu
     assert response.status_code == 200
     assert response.get_json()["key"].startswith("decks/")
     assert ticket_count(db) == 1
+
+
+def test_storage_unavailable_reads_well_inside_and_outside_a_request(app):
+    from incubator.storage import StorageUnavailable
+
+    assert str(StorageUnavailable()) == "File storage is temporarily unavailable. Please try again later."
+    with app.test_request_context("/"):
+        assert str(StorageUnavailable()) == FRIENDLY_ZH
