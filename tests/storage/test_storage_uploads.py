@@ -219,3 +219,13 @@ def test_receive_upload_over_the_limit_after_several_parts_leaves_no_parts(db, i
         receive_upload(make_user(), "decks", "big.pdf", "application/pdf", limit, io.BytesIO(b"\0" * (limit + 100)))
     uploads = storage.client.list_multipart_uploads(Bucket=storage.bucket, Prefix="decks/").get("Uploads", [])
     assert uploads == []
+
+
+def test_discard_upload_deletes_the_object_and_marks_the_ticket(db, make_user, storage):
+    from incubator.storage.services import discard_upload
+
+    key = make_ticket(db, storage, make_user(), age_hours=1, confirmed=True)
+    discard_upload(tickets(db)[key])
+    db.session.commit()
+    assert storage.head(key) is None
+    assert tickets(db)[key].deleted_at is not None
