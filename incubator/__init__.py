@@ -153,6 +153,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
 
+    from . import storage
+
+    storage.register(app)  # its blueprint, `flask storage`, and the 503 page for an unreachable store
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
