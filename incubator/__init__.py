@@ -131,8 +131,10 @@ def translation_directories() -> list[Path]:
 
 
 def select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
+    if not has_request_context():  # jobs and CLI commands: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     cookie = request.cookies.get("lang")
     if cookie in supported:

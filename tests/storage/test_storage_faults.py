@@ -163,6 +163,13 @@ def test_storage_works_again_after_restart(client, db, make_user, login_as, issu
 def test_storage_unavailable_reads_well_inside_and_outside_a_request(app):
     from incubator.storage import StorageUnavailable
 
-    assert str(StorageUnavailable()) == "File storage is temporarily unavailable. Please try again later."
+    # Outside a request (jobs, CLI) the platform's default language applies.
+    assert str(StorageUnavailable()) == FRIENDLY_ZH
+    from flask_babel import refresh
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        refresh()  # the test's app context cached the locale chosen outside the request
+        assert str(StorageUnavailable()) == "File storage is temporarily unavailable. Please try again later."
     with app.test_request_context("/"):
+        refresh()
         assert str(StorageUnavailable()) == FRIENDLY_ZH
