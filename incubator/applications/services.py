@@ -227,7 +227,11 @@ def save_team(user, app: Application, team_name: str | None, rows: list[dict]) -
         else:
             if not (row.get("name") or "").strip() or row.get("remove"):
                 continue
-            member = others.pop(0) if others else TeamMember(team=team)
+            if others:
+                member = others.pop(0)
+            else:
+                member = TeamMember()
+                team.members.append(member)
             kept.append(member)
         for name in MEMBER_FIELDS:
             if name in row:
