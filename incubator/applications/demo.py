@@ -5,7 +5,6 @@ from ..accounts.services import find_user_by_email
 from ..competitions.models import Competition
 from ..extensions import db
 from . import services
-from .models import Application
 
 DEMO = [
     # email, track, project, pitch, stage, team, members, submit?

@@ -9,7 +9,7 @@ from incubator.audit.models import AuditRecord
 from incubator.enums import Role
 from incubator.notifications.models import Notice, OutboxMessage
 from incubator.timeutils import utcnow
-from tests.conftest import PASSWORD, login, post_form
+from tests.conftest import login, post_form
 
 from .helpers import COMPANY, PROJECT, TEAM, fill_everything, open_competition
 
@@ -222,3 +222,35 @@ def test_application_pages_refused_for_judges_and_anonymous(client, db, comp, ma
     login(client, make_user(Role.JUDGE))
     assert client.get("/apply").status_code == 403
     assert client.get(f"/apply/{comp.id}/new").status_code == 403
+
+
+def test_application_submitted_edit_after_deadline_refused_and_typed_values_shown(client, db, comp, founder):
+    application = _complete_draft(client, db, comp, founder)
+    assert post_form(client, f"/applications/{application.id}/submit", {},
+                     csrf_page=f"/applications/{application.id}").status_code == 302
+    url = f"/applications/{application.id}/project"
+    token_page = f"/applications/{application.id}"
+    comp.closes_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert client.get(url).status_code == 302  # read-only now: back to the review page
+    r = post_form(client, url, {**PROJECT, "track_id": str(comp.tracks[0].id), "project_name": "截止后才改的名字"},
+                  csrf_page=token_page)
+    assert r.status_code == 409 and "截止后才改的名字" in r.get_data(as_text=True)
+    db.session.expire_all()
+    application = db.session.get(Application, application.id)
+    assert application.project_name == PROJECT["project_name"] and application.version == 1
+
+
+@pytest.mark.parametrize("birth, graduated, eligible", [
+    (2000, None, True),   # young enough
+    (1980, 2024, True),   # older, but a recent graduate: either rule is enough
+    (1980, 2010, False),
+    (None, None, False),
+])
+def test_application_eligibility_age_or_recent_graduate(db, comp, founder, birth, graduated, eligible):
+    from incubator.applications import services
+
+    application = services.start_application(founder, comp)
+    lead = application.team.lead
+    lead.birth_year, lead.graduation_year = birth, graduated
+    assert (services.eligibility_problems(application, year=2026) == []) is eligible

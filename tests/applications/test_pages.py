@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from incubator.applications.models import Application
-from incubator.enums import Role
 from tests.conftest import login
 
 
