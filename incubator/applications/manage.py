@@ -1,0 +1,254 @@
+"""The managers' list of applications: filters, counts, bulk status change, CSV and XLSX export.
+
+The list runs a fixed number of queries whatever the number of rows: the page's rows come with
+their competition, track and team joined, and the team members in one extra SELECT ... IN."""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from dataclasses import dataclass
+
+from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.permissions import manager_required
+from ..competitions.models import Competition, Track
+from ..errors import DomainError
+from ..extensions import db
+from ..timeutils import to_local
+from . import services
+from .forms import BulkStatusForm
+from .models import APPLICATION_STATUSES, STATUS_LABELS, Application, Team
+from .views import bp
+
+PER_PAGE = 50
+SORTS = {
+    "updated": (Application.updated_at.desc(), Application.id.desc()),
+    "submitted": (Application.submitted_at.desc(), Application.id.desc()),
+    "project": (Application.project_name.asc(), Application.id.asc()),
+    "team": (Team.name.asc(), Application.id.asc()),
+    "status": (Application.status.asc(), Application.id.asc()),
+    "id": (Application.id.asc(),),
+}
+
+
+@dataclass
+class Filters:
+    competition_id: int | None = None
+    track_id: int | None = None
+    status: str | None = None
+    q: str = ""
+    sort: str = "updated"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        def as_int(name):
+            try:
+                value = int(args.get(name, ""))
+            except ValueError:
+                return None
+            return value if 0 < value < 2**31 else None
+
+        status = args.get("status") or None
+        sort = args.get("sort") or "updated"
+        return cls(
+            competition_id=as_int("competition_id"), track_id=as_int("track_id"),
+            status=status if status in APPLICATION_STATUSES else None,
+            q=(args.get("q") or "").strip()[:100], sort=sort if sort in SORTS else "updated",
+            page=as_int("page") or 1,
+        )
+
+    def args(self, **changes) -> dict:
+        values = {"competition_id": self.competition_id, "track_id": self.track_id, "status": self.status,
+                  "q": self.q or None, "sort": self.sort if self.sort != "updated" else None, "page": None}
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conditions(f: Filters, *, with_track_status: bool = True) -> list:
+    conds = []
+    if f.competition_id:
+        conds.append(Application.competition_id == f.competition_id)
+    if with_track_status and f.track_id:
+        conds.append(Application.track_id == f.track_id)
+    if with_track_status and f.status:
+        conds.append(Application.status == f.status)
+    if f.q:
+        pattern = f"%{_escape_like(f.q)}%"
+        conds.append(db.or_(Application.project_name.ilike(pattern, escape="\\"),
+                            Team.name.ilike(pattern, escape="\\")))
+    return conds
+
+
+def filtered_select(f: Filters):
+    return (
+        db.select(Application).join(Application.team).where(*_conditions(f))
+        .options(db.contains_eager(Application.team).selectinload(Team.members),
+                 db.joinedload(Application.track), db.joinedload(Application.competition))
+        .order_by(*SORTS[f.sort])
+    )
+
+
+def counts(f: Filters) -> dict[tuple[int | None, str], int]:
+    """Applications per (track, status) under the current competition and keyword filters."""
+    stmt = (db.select(Application.track_id, Application.status, db.func.count(Application.id))
+            .join(Application.team).where(*_conditions(f, with_track_status=False))
+            .group_by(Application.track_id, Application.status))
+    return {(track_id, status): n for track_id, status, n in db.session.execute(stmt)}
+
+
+@bp.get("/manage/applications")
+@manager_required
+def manage_list():
+    f = Filters.from_args(request.args)
+    total = db.session.scalar(
+        db.select(db.func.count(Application.id)).join(Application.team).where(*_conditions(f))) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    f.page = min(f.page, pages)
+    rows = db.session.scalars(filtered_select(f).limit(PER_PAGE).offset((f.page - 1) * PER_PAGE)).unique().all()
+    grid = counts(f)
+    competitions = db.session.scalars(db.select(Competition).order_by(Competition.created_at.desc())).all()
+    track_stmt = db.select(Track).order_by(Track.competition_id, Track.position)
+    if f.competition_id:
+        track_stmt = track_stmt.where(Track.competition_id == f.competition_id)
+    tracks = db.session.scalars(track_stmt).all()
+    statuses = [s for s in APPLICATION_STATUSES if any(k[1] == s for k in grid)]
+    return render_template(
+        "applications/manage_list.html", rows=rows, filters=f, total=total, pages=pages, grid=grid,
+        competitions=competitions, tracks=tracks, statuses=statuses, all_statuses=APPLICATION_STATUSES,
+        status_labels=STATUS_LABELS, bulk_form=BulkStatusForm(), sorts=list(SORTS),
+    )
+
+
+@bp.post("/manage/applications/bulk-status")
+@manager_required
+def bulk_status():
+    form = BulkStatusForm()
+    back = request.form.get("back") or ""
+    from ..urls import safe_next
+
+    back = safe_next(back, url_for(".manage_list"))
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        flash(_("Choose a valid status."), "danger")
+        return redirect(back)
+    ids = []
+    for raw in request.form.getlist("ids"):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    ids = ids[:1000]
+    if not ids:
+        flash(_("Select at least one application."), "warning")
+        return redirect(back)
+    apps = db.session.scalars(
+        db.select(Application).where(Application.id.in_(ids))
+        .options(db.joinedload(Application.team), db.joinedload(Application.competition))
+    ).unique().all()
+    try:
+        changed, skipped = services.bulk_change_status(current_user._get_current_object(), apps,
+                                                       form.to_status.data, form.note.data or "")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(_("%(changed)d applications changed, %(skipped)d skipped (drafts, withdrawn, or already in that status).",
+            changed=changed, skipped=skipped), "success")
+    return redirect(back)
+
+
+# --- export -------------------------------------------------------------------------------------
+
+def export_columns() -> list[str]:
+    return [_("ID"), _("Competition"), _("Track"), _("Project name"), _("Team name"), _("Team lead"),
+            _("Lead contact"), _("Members"), _("Stage"), _("Status"), _("Version"), _("Submitted at (Beijing time)"),
+            _("Company name"), _("Unified social credit code"), _("Funding sought (10,000 yuan)"),
+            _("Desks wanted"), _("One-line pitch")]
+
+
+def export_row(app: Application) -> list:
+    lead = app.team.lead
+    submitted = to_local(app.submitted_at).strftime("%Y-%m-%d %H:%M") if app.submitted_at else ""
+    return [app.id, app.competition.name, app.track.name if app.track else "", app.project_name, app.team.name,
+            lead.name if lead else "", lead.contact if lead else "", len(app.team.members),
+            str(app.stage_label), str(app.status_label), app.version, submitted, app.company_name,
+            app.credit_code or "", app.funding_sought if app.funding_sought is not None else "",
+            app.desks_wanted if app.desks_wanted is not None else "", app.one_line_pitch]
+
+
+def _export_rows(f: Filters):
+    stmt = filtered_select(f).execution_options(yield_per=200)
+    for app in db.session.scalars(stmt):
+        yield export_row(app)
+
+
+def _spreadsheet_safe(value):
+    """A cell starting with = + - @ would run as a formula in Excel: prefix it with a quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _filename(ext: str) -> str:
+    return f"applications.{ext}"
+
+
+@bp.get("/manage/applications/export.csv")
+@manager_required
+def export_csv():
+    f = Filters.from_args(request.args)
+    headers = export_columns()
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese correctly
+        writer.writerow(headers)
+        for row in _export_rows(f):
+            writer.writerow([_spreadsheet_safe(v) for v in row])
+            if buffer.tell() > 16384:
+                yield buffer.getvalue().encode("utf-8")
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode("utf-8")
+
+    return Response(stream_with_context(generate()), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={_filename('csv')}"})
+
+
+@bp.get("/manage/applications/export.xlsx")
+@manager_required
+def export_xlsx():
+    """openpyxl's write-only workbook keeps rows out of memory; the finished file (a zip, which
+    cannot be written front to back) is spooled to a temporary file and streamed in chunks."""
+    from openpyxl import Workbook
+
+    f = Filters.from_args(request.args)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Applications"))
+    sheet.append(export_columns())
+    for row in _export_rows(f):
+        sheet.append([_spreadsheet_safe(v) for v in row])
+    spool = tempfile.TemporaryFile()
+    workbook.save(spool)
+    spool.seek(0)
+
+    def generate():
+        try:
+            while chunk := spool.read(65536):
+                yield chunk
+        finally:
+            spool.close()
+
+    return Response(generate(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={_filename('xlsx')}"})
