@@ -228,6 +228,8 @@ def client(app):
 
         def open(self, *args, **kwargs):
             end_test_transaction()
+            # Buffered: a streamed body (exports) is produced inside the request's context too.
+            kwargs.setdefault("buffered", True)
             return contextvars.Context().run(super().open, *args, **kwargs)
 
     app.test_client_class = CommittingClient
