@@ -56,7 +56,11 @@ class RunTimeThreadPoolExecutor(ThreadPoolExecutor):
         self._pool.submit(run_all).add_done_callback(callback)
 
 
-def fire(app: Flask, job_id: str, scheduled_run_time) -> None:
+def fire(app: Flask, job_id: str, scheduled_run_time=None) -> None:
+    # The default only satisfies APScheduler's signature check at add_job; the executor always
+    # passes the run time.
+    if scheduled_run_time is None:
+        raise RuntimeError("fire() needs the scheduled run time; use RunTimeThreadPoolExecutor")
     with app.app_context():
         run_job(job_id, scheduled_run_time)
 
