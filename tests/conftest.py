@@ -221,6 +221,13 @@ def client(app):
     class CommittingClient(FlaskClient):
         def open(self, *args, **kwargs):
             end_test_transaction()
+            # The test's app context is reused by every request (Flask pushes no new one when one
+            # is active), so `g` would carry over: Flask-WTF's cached CSRF token (a POST after
+            # login then fails with "CSRF session token is missing"), Flask-Login's user,
+            # Flask-Babel's locale. A real request starts with an empty `g`.
+            from flask import g
+
+            g.__dict__.clear()
             return super().open(*args, **kwargs)
 
     app.test_client_class = CommittingClient
