@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional
 from ..accounts.models import User
 from ..accounts.permissions import manager_required
 from ..extensions import db
-from ..timeutils import local_to_utc, to_local
+from ..timeutils import local_to_utc, to_local, utcnow
 from .models import AuditRecord
 
 bp = Blueprint("audit", __name__, url_prefix="/manage/audit")
@@ -155,6 +155,6 @@ def export():
                 buffer.truncate()
         yield buffer.getvalue()
 
-    filename = "audit-" + datetime.now().strftime("%Y%m%d-%H%M") + ".csv"
+    filename = "audit-" + to_local(utcnow()).strftime("%Y%m%d-%H%M") + ".csv"
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

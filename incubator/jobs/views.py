@@ -1,15 +1,15 @@
 """/manage/jobs: what the scheduler does, when it last ran, and a "run now" button."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm
 from ..accounts.permissions import manager_required
 from ..audit.services import record
 from ..extensions import db
-from flask_login import current_user
 from . import registry
 from .models import JobRun, JobRunStatus
 from .runner import last_runs, run_now
@@ -55,8 +55,15 @@ def index():
         }
         for spec in specs.values()
     ]
-    recent = db.session.scalars(db.select(JobRun).order_by(JobRun.id.desc()).limit(RECENT_RUNS)).all()
-    return render_template("jobs/index.html", rows=rows, recent=recent, form=ConfirmForm(), Status=JobRunStatus)
+    job_filter = request.args.get("job", "")
+    recent_query = db.select(JobRun).order_by(JobRun.id.desc()).limit(RECENT_RUNS)
+    if job_filter in specs:
+        recent_query = recent_query.where(JobRun.job_id == job_filter)
+    else:
+        job_filter = ""
+    recent = db.session.scalars(recent_query).all()
+    return render_template("jobs/index.html", rows=rows, recent=recent, form=ConfirmForm(), Status=JobRunStatus,
+                           job_filter=job_filter)
 
 
 @bp.post("/<job_id>/run")

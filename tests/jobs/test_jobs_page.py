@@ -146,3 +146,34 @@ def test_interval_due_times_do_not_depend_on_process_start(app):
     a = spec.next_run_time(datetime(2026, 3, 1, 8, 0, 7, tzinfo=timezone.utc))
     b = spec.next_run_time(datetime(2026, 3, 1, 8, 0, 21, 500000, tzinfo=timezone.utc))
     assert a == b == datetime(2026, 3, 1, 8, 0, 30, tzinfo=timezone.utc)
+
+
+def test_prune_runs_deletes_old_finished_runs_only(app, db):
+    from datetime import timedelta
+
+    from incubator.jobs.models import JobRun
+    from incubator.jobs.runner import prune_runs
+    from incubator.timeutils import utcnow
+
+    now = utcnow().replace(microsecond=0)
+    for i, (age_days, status) in enumerate([(40, "succeeded"), (40, "failed"), (40, "running"), (5, "succeeded")]):
+        db.session.add(JobRun(job_id="send_mail", due_at=now - timedelta(days=age_days, seconds=i), status=status,
+                              host="test:1"))
+    db.session.commit()
+    assert prune_runs(keep_days=30) == {"deleted": 2}
+    db.session.commit()
+    assert sorted(db.session.scalars(db.select(JobRun.status)).all()) == ["running", "succeeded"]
+
+
+def test_recent_runs_filter_by_job(client, db, make_user, login_as):
+    from incubator.jobs.models import JobRun
+    from incubator.timeutils import utcnow
+
+    db.session.add(JobRun(job_id="send_mail", due_at=utcnow(), status="succeeded", host="h:1", result='{"sent": 0}'))
+    db.session.add(JobRun(job_id="prune_job_runs", due_at=utcnow(), status="failed", host="h:1",
+                          error="Traceback...\nRuntimeError: disk full"))
+    login_as(make_user(Role.MANAGER))
+    html = client.get("/manage/jobs/?job=prune_job_runs").get_data(as_text=True)
+    runs = html.split('id="run-table"')[1]
+    assert "RuntimeError: disk full" in runs and "<code>send_mail</code>" not in runs
+    assert "每天 03:30" in html
