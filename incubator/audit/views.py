@@ -121,7 +121,9 @@ def _csv_cell(value) -> str:
     return text
 
 
+@bp.app_template_filter("audit_json")
 def _json(value) -> str:
+    """Before/after as readable JSON (Chinese kept as is, not \\u escapes)."""
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 

@@ -95,7 +95,7 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
         log.info("job %s for %s already taken by another process; skipping", job_id, due_at.isoformat())
         return None
 
-    log.info("job %s started for %s (run %s)", job_id, due_at.isoformat(), run_id)
+    log.debug("job %s started for %s (run %s)", job_id, due_at.isoformat(), run_id)
     try:
         value = func(**spec.kwargs)
         db.session.commit()

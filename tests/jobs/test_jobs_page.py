@@ -15,7 +15,7 @@ def test_jobs_page_lists_registered_jobs_for_manager(client, make_user, login_as
     assert 'id="job-send_mail"' in html
     assert "每 30 秒" in html
     # A job whose feature is not installed is listed as not available, without a run button.
-    row = html.split('id="job-remove_unconfirmed_uploads"')[1].split("</tr>")[0]
+    row = html.split('id="job-remove_unconfirmed_uploads"')[1].split('<div class="col-md-6')[0]
     assert "尚不可用" in row and "立即运行" not in row
 
 
