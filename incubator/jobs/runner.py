@@ -79,6 +79,7 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
     spec = registry.get(job_id)
     if spec is None:
         raise KeyError(job_id)
+    load_error: Exception | None = None
     try:
         func = spec.resolve()
     except registry.JobUnavailable as exc:
@@ -88,6 +89,8 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
             level = logging.WARNING if spec.optional else logging.ERROR
             log.log(level, "job %s is not available (%s); skipping it", job_id, exc)
         return None
+    except Exception as exc:  # the module is there but broken: record it as a failed run below
+        func, load_error = None, exc
 
     due_at = due_second(due_at)
     run_id = _claim(job_id, due_at, manual)
@@ -97,6 +100,8 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
 
     log.debug("job %s started for %s (run %s)", job_id, due_at.isoformat(), run_id)
     try:
+        if load_error is not None:
+            raise load_error
         value = func(**spec.kwargs)
         db.session.commit()
     except Exception as exc:  # a job's failure is recorded, never fatal to the scheduler

@@ -177,3 +177,18 @@ def test_recent_runs_filter_by_job(client, db, make_user, login_as):
     runs = html.split('id="run-table"')[1]
     assert "RuntimeError: disk full" in runs and "<code>send_mail</code>" not in runs
     assert "每天 03:30" in html
+
+
+def test_job_whose_module_is_broken_is_recorded_as_failed(app, db):
+    """A missing feature is skipped quietly; a module that is there but broken is a failed run."""
+    from incubator.jobs import registry
+    from incubator.jobs.runner import run_job
+
+    spec = registry.register_job("test_broken", "tests.jobs.broken_job_module:anything", trigger="interval",
+                                 seconds=60, description="test")
+    try:
+        assert spec.is_available()
+        run = run_job("test_broken", datetime(2026, 3, 1, tzinfo=timezone.utc))
+    finally:
+        registry._REGISTRY.pop("test_broken", None)
+    assert run.status == "failed" and "RuntimeError: broken at import" in run.error
