@@ -6,7 +6,7 @@ import io
 import json
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
