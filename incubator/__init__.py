@@ -147,20 +147,19 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from . import storage
     from .accounts.views import bp as accounts_bp
     from .applications.views import bp as applications_bp
+    from .audit.views import bp as audit_bp
     from .competitions.views import bp as competitions_bp
     from .home.views import bp as home_bp
+    from .jobs.views import bp as jobs_bp
     from .notifications.views import bp as notifications_bp
+    from .notifications.views import outbox_bp
 
-    app.register_blueprint(home_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(competitions_bp)
-    app.register_blueprint(applications_bp)
-
-    from . import storage
-
+    for blueprint in (home_bp, accounts_bp, notifications_bp, outbox_bp, audit_bp, jobs_bp, competitions_bp,
+                      applications_bp):
+        app.register_blueprint(blueprint)
     storage.register(app)  # its blueprint, `flask storage`, and the 503 page for an unreachable store
 
 
