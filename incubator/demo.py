@@ -33,4 +33,16 @@ def seed(force: bool = False) -> bool:
         if find_user_by_email(email) is None:
             create_user(email, name, DEMO_PASSWORD, roles=roles, mobile=mobile)
     db.session.flush()
+    seed_features()
     return True
+
+
+def seed_features() -> None:
+    """Each feature's own demo data, in dependency order; every step is idempotent."""
+    from .accounts.services import find_user_by_email
+    from .applications import demo as applications_demo
+    from .competitions import demo as competitions_demo
+
+    competition = competitions_demo.seed(actor=find_user_by_email(DEMO_USERS[0][0]))
+    applications_demo.seed(competition)
+    db.session.flush()
