@@ -19,10 +19,23 @@ def _routes(app):
         view = app.view_functions[rule.endpoint]
         roles = getattr(view, "required_roles", None)
         method = "GET" if "GET" in rule.methods else "POST"
-        url = rule.rule
-        for arg in rule.arguments:
-            url = url.replace(f"<int:{arg}>", "999999").replace(f"<{arg}>", "x").replace(f"<string:{arg}>", "x")
-        yield rule.endpoint, method, url, roles
+        yield rule.endpoint, method, _sample_url(app, rule), roles
+
+
+def _sample_url(app, rule) -> str:
+    """A URL for the rule with ids of objects that do not exist: the role check must come first."""
+    from werkzeug.routing import AnyConverter, IntegerConverter
+
+    values = {}
+    for arg in rule.arguments:
+        converter = rule._converters.get(arg)
+        if isinstance(converter, IntegerConverter):
+            values[arg] = 999999
+        elif isinstance(converter, AnyConverter):
+            values[arg] = sorted(converter.items)[0]
+        else:
+            values[arg] = "x"
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=next(iter(rule.methods - {"HEAD", "OPTIONS"})))
 
 
 def test_every_non_public_route_requires_login(app, client):

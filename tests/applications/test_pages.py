@@ -10,12 +10,14 @@ from tests.conftest import login
 @pytest.fixture
 def demo(app, db, make_user):
     from incubator.applications.demo import seed as seed_applications
+    from incubator.applications.models import Application
     from incubator.competitions.demo import seed as seed_competition
-    from incubator.demo import seed as seed_users
+    from incubator.demo import seed
 
-    seed_users()
-    comp = seed_competition()
-    assert seed_applications(comp) == 3
+    seed()  # the demo users, and each feature's demo data
+    comp = seed_competition()  # idempotent: the one seed() made
+    assert db.session.scalar(db.select(db.func.count(Application.id))) == 3
+    assert seed_applications(comp) == 0  # loading again adds nothing
     db.session.commit()
     return comp
 
