@@ -193,3 +193,16 @@ def test_seed_demo_loads_once_and_prints_logins(app, db):
     assert "manager@qcc.demo" in first.output and "loaded" in first.output
     second = runner.invoke(args=["seed-demo"])
     assert "already present" in second.output
+
+
+def test_manager_dashboard_links_every_section_with_its_figures(client, make_user, db):
+    from incubator.notifications.models import OutboxMessage
+
+    db.session.add(OutboxMessage(recipient="x@example.cn", subject="s", body_text="b", template="t",
+                                 state="failed", message_id="<failed@test>"))
+    login(client, make_user(Role.MANAGER))
+    body = client.get("/manage").get_data(as_text=True)
+    for path in ("/manage/competitions/", "/manage/applications", "/manage/invitations", "/manage/outbox/",
+                 "/manage/jobs/", "/manage/audit/", "/manage/storage/"):
+        assert f'href="{path}"' in body, path
+    assert "border-warning" in body  # the failed message is flagged

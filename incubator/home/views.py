@@ -48,7 +48,9 @@ def judge_dashboard():
 @bp.get("/manage")
 @manager_required
 def manager_dashboard():
-    return render_template("home/manager_dashboard.html")
+    from .services import manager_overview
+
+    return render_template("home/manager_dashboard.html", overview=manager_overview())
 
 
 @bp.post("/language")
