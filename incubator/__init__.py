@@ -150,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
     from .competitions.views import bp as competitions_bp
     from .audit.views import bp as audit_bp
     from .home.views import bp as home_bp
+    from .judging.views import bp as judging_bp
     from .jobs.views import bp as jobs_bp
     from .notifications.views import bp as notifications_bp
     from .notifications.views import outbox_bp
@@ -162,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(judging_bp)
 
 
 CSP = (
