@@ -131,7 +131,7 @@ def declare_conflict(judge: User, *, application: Application | None = None, org
     for a in db.session.scalars(db.select(Assignment).where(Assignment.judge_id == judge.id,
                                                             Assignment.recused_at.is_(None))):
         if is_conflicted(judge.id, a.application):
-            _recuse(judge, a, _l("Conflict of interest declared").__str__())
+            _recuse(judge, a, "声明利益冲突 (conflict of interest declared)")
     return conflict
 
 
@@ -217,7 +217,7 @@ def _notify_assigned(rnd: Round, counts: dict[int, int]) -> None:
         notify(judge, "judging_assigned", f"你在「{rnd.name_zh}」有 {n} 个新的评审项目。",
                f"You have {n} new entries to score in “{rnd.name_en or rnd.name_zh}”.", link)
         queue_mail(judge.email, "judging_assigned", _l("New entries to score"), locale=judge.locale or "zh_CN",
-                   user=judge, round=rnd, count=n, link=link)
+                   user=judge, judge=judge, round=rnd, count=n, link=link)
 
 
 def assign_manual(actor, rnd: Round, judge: User, apps: list[Application]) -> dict:
@@ -616,7 +616,7 @@ def remind_judges(actor, rnd: Round, judge_ids: list[int] | None = None, *, auto
             except IntegrityError:
                 continue
         queue_mail(judge.email, "judging_reminder", _l("Reminder: scores to submit"), locale=judge.locale or "zh_CN",
-                   user=judge, round=rnd, count=n, link=_public("/judging/"))
+                   user=judge, judge=judge, round=rnd, count=n, link=_public("/judging/"))
         notify(judge, "judging_reminder", f"「{rnd.name_zh}」还有 {n} 个评分未提交。",
                f"{n} scores still to submit in “{rnd.name_en or rnd.name_zh}”.", "/judging/")
         sent += 1
