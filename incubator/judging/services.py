@@ -487,10 +487,10 @@ def save_score(judge: User, assignment: Assignment, *, values: dict, version: in
         except IntegrityError:
             raise Conflict(STALE_SCORE) from None
     else:
-        if score.submitted:
-            raise Conflict(_l("This score has been submitted and is locked; the organisers can reopen it."))
         if score.version != version:
             raise Conflict(STALE_SCORE)
+        if score.submitted:
+            raise Conflict(_l("This score has been submitted and is locked; the organisers can reopen it."))
         result = db.session.execute(
             sa.update(Score).where(Score.id == score.id, Score.version == version, Score.status == "draft")
             .values(version=version + 1, **fields).execution_options(synchronize_session=False))
