@@ -519,9 +519,9 @@ def reveal(round_id: int):
     try:
         services.set_reveal(_me(), rnd, request.form.get("reveal", ""))
     except DomainError as exc:
-        return _fail(exc, url_for(".dashboard", round_id=rnd.id))
+        return _fail(exc, url_for(".leaderboard_page", round_id=rnd.id))
     db.session.commit()
-    return redirect(url_for(".dashboard", round_id=rnd.id))
+    return redirect(url_for(".leaderboard_page", round_id=rnd.id))
 
 
 @bp.get("/manage/judging/rounds/<int:round_id>/leaderboard")
