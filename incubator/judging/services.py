@@ -7,6 +7,8 @@ and writes their answers back.
 """
 from __future__ import annotations
 
+import gc
+import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -70,19 +72,49 @@ def scoring_open(rnd: Round, moment: datetime | None = None) -> bool:
                 and rnd.scoring_opens_at <= moment < rnd.scoring_closes_at)
 
 
+def _in_round(q, rnd: Round):
+    prev = previous_round(rnd)
+    q = q.where(Application.competition_id == rnd.competition_id)
+    if prev is None:
+        return q.where(Application.submitted_at.is_not(None), Application.status.not_in(ENTRY_STATUSES_EXCLUDED))
+    return q.join(RoundResult, sa.and_(RoundResult.application_id == Application.id,
+                                       RoundResult.round_id == prev.id)).where(RoundResult.decision == "advanced")
+
+
 def round_entries(rnd: Round) -> list[Application]:
     """The entries of a round: every submitted, eligible application for the first round; for a later
     round the entries the previous round advanced (confirmed decisions, published or not)."""
     q = (db.select(Application).options(selectinload(Application.team).selectinload(Team.members),
-                                        selectinload(Application.track))
-         .where(Application.competition_id == rnd.competition_id).order_by(Application.id))
-    prev = previous_round(rnd)
-    if prev is None:
-        q = q.where(Application.submitted_at.is_not(None), Application.status.not_in(ENTRY_STATUSES_EXCLUDED))
-    else:
-        q = q.join(RoundResult, sa.and_(RoundResult.application_id == Application.id,
-                                        RoundResult.round_id == prev.id)).where(RoundResult.decision == "advanced")
-    return list(db.session.scalars(q))
+                                        selectinload(Application.track)).order_by(Application.id))
+    return list(db.session.scalars(_in_round(q, rnd)))
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """The few columns ranking pages and exports show, loaded without building ORM objects."""
+
+    id: int
+    project_name: str
+    track_id: int | None
+    track_name: str
+    team_name: str
+    team_id: int
+    competition_id: int
+
+
+def entry_rows(rnd: Round) -> dict[int, EntryRow]:
+    from ..competitions.models import Track, _zh
+
+    zh = _zh()
+    q = (db.select(Application.id, Application.project_name, Application.track_id, Track.name_zh, Track.name_en,
+                   Team.name, Application.team_id, Application.competition_id)
+         .join(Team, Team.id == Application.team_id).outerjoin(Track, Track.id == Application.track_id)
+         .order_by(Application.id))
+    out = {}
+    for app_id, project, track_id, t_zh, t_en, team, team_id, comp_id in db.session.execute(_in_round(q, rnd)):
+        track = (t_zh or t_en or "") if zh else (t_en or t_zh or "")
+        out[app_id] = EntryRow(app_id, project, track_id, track, team, team_id, comp_id)
+    return out
 
 
 def all_judges() -> list[User]:
@@ -532,21 +564,64 @@ class RoundRanking:
 
 
 def submitted_scores(rnd: Round) -> list[tuple[int, int, dict]]:
-    """(application id, judge id, values) of every submitted score of active assignments: one query."""
+    """(application id, judge id, values) of every submitted score of active assignments, in one query.
+    On PostgreSQL the rows come back as one JSON array decoded by a single json.loads: decoding
+    15,000 small JSON values one by one (plus a Python row object each) costs more than the query."""
+    where = (Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted")
+    if db.session.get_bind().dialect.name == "postgresql":
+        agg = sa.func.coalesce(sa.cast(sa.func.json_agg(sa.func.json_build_array(
+            Assignment.application_id, Assignment.judge_id, Score.values)), sa.Text), "[]")
+        text = db.session.execute(db.select(agg).select_from(Assignment).join(Score, Score.assignment_id == Assignment.id)
+                                  .where(*where)).scalar_one()
+        return [tuple(r) for r in json.loads(text)]
     q = (db.select(Assignment.application_id, Assignment.judge_id, Score.values)
-         .join(Score, Score.assignment_id == Assignment.id)
-         .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted"))
+         .join(Score, Score.assignment_id == Assignment.id).where(*where))
     return [tuple(r) for r in db.session.execute(q)]
 
 
-def compute_ranking(rnd: Round, entries: list[Application] | None = None) -> RoundRanking:
-    entries = entries if entries is not None else round_entries(rnd)
-    by_id = {a.id: a for a in entries}
-    scores = [ranking_algo.Score(app_id, judge_id, values) for app_id, judge_id, values in submitted_scores(rnd)
-              if app_id in by_id]
-    reports = ranking_algo.aggregate(rubric_of(rnd), {a.id: a.track_id or 0 for a in entries}, scores,
-                                     method=rnd.aggregation)
-    overall, per_track = ranking_algo.rank(reports)
+# Process-local cache of the pure ranking, keyed by everything it depends on. The key costs one
+# small aggregate query, so a live leaderboard polled every second by several screens does not
+# reload and re-rank every score sheet of the round on every poll; any saved, reopened, recused or
+# removed score changes the key.
+_RANKING_CACHE: dict[tuple, tuple] = {}
+_RANKING_CACHE_SIZE = 16
+
+
+def _scores_signature(rnd: Round) -> tuple:
+    row = db.session.execute(
+        db.select(sa.func.count(Assignment.id), sa.func.max(Assignment.id), sa.func.count(Assignment.recused_at),
+                  sa.func.count(Score.id), sa.func.coalesce(sa.func.sum(Score.version), 0), sa.func.max(Score.updated_at),
+                  sa.func.count(Score.submitted_at))
+        .outerjoin(Score, Score.assignment_id == Assignment.id).where(Assignment.round_id == rnd.id)).one()
+    return tuple(str(v) for v in row)
+
+
+def compute_ranking(rnd: Round) -> RoundRanking:
+    """Entries (one column query), then the pure ranking of the submitted scores: from the cache when
+    nothing it depends on changed, else one more query for the score sheets."""
+    by_id = entry_rows(rnd)
+    entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
+    rubric = rubric_of(rnd)
+    key = (rnd.id, rnd.aggregation, tuple(rubric), hash(tuple(entry_tracks.items())), _scores_signature(rnd))
+    cached = _RANKING_CACHE.get(key)
+    if cached is None:
+        # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
+        # would walk them again and again (about a third of the time) and find nothing to free.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            scores = [ranking_algo.Score(app_id, judge_id, values)
+                      for app_id, judge_id, values in submitted_scores(rnd) if app_id in entry_tracks]
+            reports = ranking_algo.aggregate(rubric, entry_tracks, scores, method=rnd.aggregation)
+            overall, per_track = ranking_algo.rank(reports)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        cached = (reports, overall, per_track)
+        if len(_RANKING_CACHE) >= _RANKING_CACHE_SIZE:
+            _RANKING_CACHE.pop(next(iter(_RANKING_CACHE)))
+        _RANKING_CACHE[key] = cached
+    reports, overall, per_track = cached
     track_rank = {r.entry_id: r.rank for res in per_track.values() for r in res.ranked}
     return RoundRanking(by_id, reports, overall, per_track, track_rank)
 
@@ -723,6 +798,10 @@ def admit(actor, rnd: Round, apps: list[Application], replace: bool = False) -> 
     return added
 
 
+def admitted_ids(competition_id: int) -> set[int]:
+    return set(db.session.scalars(db.select(Admission.application_id).where(Admission.competition_id == competition_id)))
+
+
 def is_admitted(app: Application) -> bool:
     return db.session.scalar(db.select(sa.func.count(Admission.id)).where(Admission.application_id == app.id)) > 0
 
@@ -762,14 +841,17 @@ def leaderboard(rnd: Round) -> dict:
     """What the big screen shows, limited by the round's reveal setting."""
     state = round_state(rnd, create=False)
     reveal = state.reveal if state else "nothing"
-    prog = progress(rnd)
-    data = {"round": rnd.name, "reveal": reveal, "submitted": prog["submitted"], "total": prog["total"], "rows": []}
+    total, submitted = db.session.execute(
+        db.select(sa.func.count(Assignment.id), sa.func.count(Score.submitted_at))
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
+        .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None))).one()
+    data = {"round": rnd.name, "reveal": reveal, "submitted": submitted, "total": total, "rows": []}
     if reveal == "nothing":
         return data
     ranking = compute_ranking(rnd)
     for r in ranking.overall.ranked:
         app = ranking.entries[r.entry_id]
-        row = {"rank": r.rank, "project": app.project_name, "track": app.track.name if app.track else ""}
+        row = {"rank": r.rank, "project": app.project_name, "track": app.track_name}
         if reveal == "scores":
             row["score"] = round(r.report.aggregated, 2)
         data["rows"].append(row)

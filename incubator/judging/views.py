@@ -417,13 +417,13 @@ def _ranking_rows(rnd: Round):
     rows = []
     for r in ranking.overall.ranked:
         app, rep = ranking.entries[r.entry_id], r.report
-        rows.append([r.rank, ranking.track_rank.get(r.entry_id), app.id, app.project_name, app.team.name,
-                     app.track.name if app.track else "", rep.n_scores, round(rep.aggregated, 2),
+        rows.append([r.rank, ranking.track_rank.get(r.entry_id), app.id, app.project_name, app.team_name,
+                     app.track_name, rep.n_scores, round(rep.aggregated, 2),
                      round(rep.raw_mean, 2), round(rep.normalized, 2), round(rep.spread_range, 2),
                      "yes" if rep.disagreement else ""])
     for app_id in ranking.overall.unscored:
         app = ranking.entries[app_id]
-        rows.append(["", "", app.id, app.project_name, app.team.name, app.track.name if app.track else "", 0,
+        rows.append(["", "", app.id, app.project_name, app.team_name, app.track_name, 0,
                      "", "", "", "", ""])
     return header, rows
 
@@ -494,7 +494,7 @@ def awards(round_id: int):
         proposal = {i: r.award_level for i, r in results.items() if r.award_level}
     else:
         proposal = services.award_proposal(rnd, counts, ranking)
-    admitted = {a.id for a in ranking.entries.values() if services.is_admitted(a)}
+    admitted = services.admitted_ids(rnd.competition_id)
     return render_template("judging/awards.html", rnd=rnd, ranking=ranking, proposal=proposal, counts=counts,
                            levels=AWARD_LEVELS, labels=AWARD_LABELS, admitted=admitted, state=state)
 
