@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User, UserRole
 from ..applications.models import Application, Team
@@ -209,7 +209,16 @@ def conflict_pairs(entries: list[Application], judge_ids: list[int]) -> set[tupl
 
 
 def is_conflicted(judge_id: int, app: Application) -> bool:
-    return (judge_id, app.id) in conflict_pairs([app], [judge_id])
+    """One query: a declared conflict on the entry or on one of its organisations, or the judge's own
+    organisation among them (the same rules as conflict_pairs, for a single pair)."""
+    keys = sorted(entry_organization_keys(app)) or [""]
+    declared = db.select(sa.literal(1)).where(
+        JudgeConflict.judge_id == judge_id,
+        sa.or_(JudgeConflict.application_id == app.id,
+               sa.and_(JudgeConflict.organization_key != "", JudgeConflict.organization_key.in_(keys))))
+    automatic = db.select(sa.literal(1)).where(JudgeProfile.user_id == judge_id, JudgeProfile.organization_key != "",
+                                               JudgeProfile.organization_key.in_(keys))
+    return db.session.execute(sa.union_all(declared, automatic).limit(1)).first() is not None
 
 
 def record_automatic_conflicts(actor, rnd: Round) -> int:
@@ -417,8 +426,13 @@ def entries_short_of_judges(rnd: Round, entries: list[Application] | None = None
 
 def visible_assignment(judge: User, assignment_id: int) -> Assignment | None:
     """The judge's own active assignment on a non-conflicted entry, or None (the view answers 404)."""
-    a = db.session.get(Assignment, assignment_id)
-    if a is None or a.judge_id != judge.id or not a.active or is_conflicted(judge.id, a.application):
+    # Everything the scoring page and save_score read, in three queries.
+    a = db.session.scalar(
+        db.select(Assignment).where(Assignment.id == assignment_id, Assignment.judge_id == judge.id)
+        .options(joinedload(Assignment.score),
+                 joinedload(Assignment.round).selectinload(Round.criteria),
+                 joinedload(Assignment.application).joinedload(Application.team).selectinload(Team.members)))
+    if a is None or not a.active or is_conflicted(judge.id, a.application):
         return None
     return a
 
@@ -491,7 +505,7 @@ def rubric_of(rnd: Round) -> list[ranking_algo.Criterion]:
 
 
 def save_score(judge: User, assignment: Assignment, *, values: dict, version: int, submit: bool = False,
-               comment: str = "", feedback: str = "", moment: datetime | None = None) -> Score:
+               comment: str = "", feedback: str = "", moment: datetime | None = None) -> int:
     """Save a draft or submit. `version` is the version the judge's page was built from (0 when there
     was no score yet): a different current version means someone else saved in between, and the
     save is refused with STALE_SCORE instead of overwriting. The UPDATE repeats the version in its
@@ -507,18 +521,24 @@ def save_score(judge: User, assignment: Assignment, *, values: dict, version: in
     fields = dict(values=clean, total=total, comment_to_organizers=(comment or "")[:5000],
                   feedback_to_team=(feedback or "")[:5000], status="submitted" if submit else "draft",
                   submitted_at=now if submit else None, updated_at=now)
-    score = db.session.scalar(db.select(Score).where(Score.assignment_id == assignment.id))
+    score = assignment.score
     if score is None:
         if version != 0:
             raise Conflict(STALE_SCORE)
-        try:
-            with db.session.begin_nested():
-                score = Score(assignment_id=assignment.id, version=1, **fields)
-                db.session.add(score)
-                db.session.flush()
-        except IntegrityError:
-            raise Conflict(STALE_SCORE) from None
+        # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
+        # inserts nothing here instead of aborting the transaction, and is told to reload.
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = (insert(Score).values(assignment_id=assignment.id, version=1, **fields)
+                .on_conflict_do_nothing(index_elements=["assignment_id"]).returning(Score.id))
+        score_id = db.session.execute(stmt).scalar()
+        if score_id is None:
+            raise Conflict(STALE_SCORE)
     else:
+        score_id = score.id
         if score.version != version:
             raise Conflict(STALE_SCORE)
         if score.submitted:
@@ -529,9 +549,9 @@ def save_score(judge: User, assignment: Assignment, *, values: dict, version: in
         if result.rowcount != 1:
             raise Conflict(STALE_SCORE)
         db.session.expire(score)
-    record(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score.id),
+    record(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score_id),
            after={"assignment_id": assignment.id, "values": clean, "total": total})
-    return score
+    return score_id
 
 
 def can_score_now(judge: User, assignment: Assignment, moment: datetime | None = None) -> bool:

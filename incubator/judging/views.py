@@ -157,9 +157,10 @@ def score_entry(assignment_id: int):
                 flash(str(exc.message), "danger")
             status = exc.status_code
         else:
+            target = url_for(".score_entry", assignment_id=a.id)
             db.session.commit()
             flash(_("Score submitted. Thank you!") if submit else _("Draft saved."), "success")
-            return redirect(url_for(".score_entry", assignment_id=a.id))
+            return redirect(target)
     return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
                            comment=comment, feedback=feedback, version=version, errors=errors,
                            open=services.scoring_open(rnd),
