@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import http.cookiejar
 import re
+import statistics
 import sys
 import tempfile
 import urllib.parse
@@ -113,10 +114,11 @@ end
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=15, help="per side, split over --rounds")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--assignments", type=int, default=40000)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     url = fresh_pg_database("incubator_bench_submit")
@@ -125,22 +127,40 @@ def main() -> None:
     env = {"INCUBATOR_ENV": "production", "SECRET_KEY": SECRET, "SESSION_COOKIE_SECURE": "0", "DATABASE_URL": url,
            "PUBLIC_URL": "http://127.0.0.1", "LOGIN_RATE_LIMIT": "1000 per minute", "LOG_LEVEL": "WARNING"}
 
+    # Both servers run at once and the load alternates between them in short rounds, so a burst of
+    # other work on this shared machine hits both sides of the ratio alike.
     with gunicorn("bench.baseline_app:create_baseline_app()", {"DATABASE_URL": url}, workers=args.workers,
-                  ready_path="/one-query") as base_url:
-        baseline = wrk("baseline one-query GET", base_url + "/one-query", connections=args.connections,
-                       seconds=args.seconds)
-
-    with gunicorn("wsgi:app", env, workers=args.workers, ready_path="/healthz") as app_url:
+                  ready_path="/one-query") as base_url, \
+            gunicorn("wsgi:app", env, workers=args.workers, ready_path="/healthz") as app_url:
         cookie, token = session_and_token(app_url, ids[0])
         fields = {"csrf_token": token, "version": "0", "action": "submit", "comment_to_organizers": "",
                   "feedback_to_team": "路演清晰"}
         fields.update({f"c{c}": "7.5" for c in crit_ids})
         body = urllib.parse.urlencode(fields)
-        script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-        script.write(f'FIRST = {ids[0] + 1}\nTHREADS = 2\nBODY = "{body}"\nCOOKIE = "{cookie}"\nUA = "{USER_AGENT}"\n' + LUA)
-        script.close()
-        platform = wrk("POST score submit (platform)", app_url + "/", connections=args.connections,
-                       seconds=args.seconds, cookie=cookie, lua=script.name)
+        baseline_runs, platform_runs = [], []
+        per_round = max(2, args.seconds // args.rounds)
+        for r in range(args.rounds):
+            baseline_runs.append(wrk("baseline one-query GET", base_url + "/one-query",
+                                     connections=args.connections, seconds=per_round))
+            script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
+            first = ids[0] + 1 + r * (len(ids) // args.rounds)
+            script.write(f'FIRST = {first}\nTHREADS = 2\nBODY = "{body}"\nCOOKIE = "{cookie}"\n'
+                         f'UA = "{USER_AGENT}"\n' + LUA)
+            script.close()
+            platform_runs.append(wrk("POST score submit (platform)", app_url + "/", connections=args.connections,
+                                     seconds=per_round, cookie=cookie, lua=script.name))
+
+    def combine(label, runs):
+        from bench.harness import LoadResult
+
+        return LoadResult(label, statistics.fmean(x.requests_per_second for x in runs),
+                          statistics.median(x.p50_ms for x in runs), max(x.p99_ms for x in runs),
+                          sum(x.requests for x in runs), sum(x.errors for x in runs), sum(x.non_2xx for x in runs))
+
+    for x in baseline_runs + platform_runs:
+        print("  round:", x.line())
+    baseline = combine("baseline one-query GET", baseline_runs)
+    platform = combine("POST score submit (platform)", platform_runs)
 
     import sqlalchemy as sa
 

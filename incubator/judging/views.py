@@ -157,13 +157,14 @@ def score_entry(assignment_id: int):
                 flash(str(exc.message), "danger")
             status = exc.status_code
         else:
-            target = url_for(".score_entry", assignment_id=a.id)
+            # The confirmation is shown by the page we redirect to (?saved=...): the POST itself renders
+            # nothing and translates nothing, which keeps the live-final submit cheap.
+            target = url_for(".score_entry", assignment_id=a.id, saved="submitted" if submit else "draft")
             db.session.commit()
-            flash(_("Score submitted. Thank you!") if submit else _("Draft saved."), "success")
             return redirect(target)
     return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
                            comment=comment, feedback=feedback, version=version, errors=errors,
-                           open=services.scoring_open(rnd),
+                           open=services.scoring_open(rnd), saved=request.args.get("saved"),
                            deck_allowed=services.can_view_deck(_me(), a.application)), status
 
 
@@ -230,7 +231,7 @@ def dashboard(round_id: int):
     return render_template("judging/dashboard.html", rnd=rnd, entries=entries, prog=prog, judges=judges,
                            short=services.entries_short_of_judges(rnd, entries),
                            distribution=services.judge_distribution(rnd), state=services.round_state(rnd, create=False),
-                           open=services.scoring_open(rnd), final=services.is_final(rnd))
+                           open=services.scoring_open(rnd), saved=request.args.get("saved"), final=services.is_final(rnd))
 
 
 @bp.post("/manage/judging/rounds/<int:round_id>/remind")
