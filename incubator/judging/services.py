@@ -222,18 +222,22 @@ def is_conflicted(judge_id: int, app: Application) -> bool:
 
 
 def record_automatic_conflicts(actor, rnd: Round) -> int:
-    """Store the automatic conflicts of a round's entries (for the manager's list and the audit trail)."""
-    entries = round_entries(rnd)
-    judges = [j.id for j in all_judges()]
-    keys = dict(db.session.execute(db.select(JudgeProfile.user_id, JudgeProfile.organization_key)
-                                   .where(JudgeProfile.user_id.in_(judges or [0]))).all())
+    """Store the automatic conflicts of a round's entries as JudgeConflict rows (source 'automatic'),
+    so managers see them and the audit trail keeps them. The checks themselves never depend on these
+    rows: conflict_pairs/is_conflicted recompute them from the current organisations."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for app in round_entries(rnd):
+        for key in entry_organization_keys(app):
+            by_key[key].append(app.id)
     existing = set(db.session.execute(db.select(JudgeConflict.judge_id, JudgeConflict.application_id)
                                       .where(JudgeConflict.source == "automatic")).all())
     added = 0
-    for app in entries:
-        for judge_id, key in keys.items():
-            if key and key in entry_organization_keys(app) and (judge_id, app.id) not in existing:
-                db.session.add(JudgeConflict(judge_id=judge_id, application_id=app.id, source="automatic",
+    for judge_id, key in db.session.execute(db.select(JudgeProfile.user_id, JudgeProfile.organization_key)
+                                            .where(JudgeProfile.organization_key != "")):
+        for app_id in by_key.get(key, ()):
+            if (judge_id, app_id) not in existing:
+                existing.add((judge_id, app_id))
+                db.session.add(JudgeConflict(judge_id=judge_id, application_id=app_id, source="automatic",
                                              reason="organisation matches a team member's school or employer"))
                 added += 1
     if added:
@@ -355,6 +359,7 @@ def apply_auto_assign(actor, rnd: Round) -> tuple[str, int]:
     preview = preview_auto_assign(rnd)
     if not preview.feasible:
         raise Conflict(preview.message)
+    record_automatic_conflicts(actor, rnd)
     batch = str(uuid.uuid4())
     counts: dict[int, int] = defaultdict(int)
     for judge, app in preview.new_pairs:

@@ -160,7 +160,14 @@ def score_entry(assignment_id: int):
             # The confirmation is shown by the page we redirect to (?saved=...): the POST itself renders
             # nothing and translates nothing, which keeps the live-final submit cheap.
             target = url_for(".score_entry", assignment_id=a.id, saved="submitted" if submit else "draft")
-            db.session.commit()
+            # Nothing is read after this commit but the logged-in user (by the core after_request):
+            # keeping the loaded rows saves reloading the user and roles on every submit.
+            session = db.session()
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = True
             return redirect(target)
     return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
                            comment=comment, feedback=feedback, version=version, errors=errors,

@@ -403,3 +403,19 @@ def test_deadline_reminder_job_mails_each_judge_once_per_round(app, db, world):
     db.session.commit()
     assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 1
     assert db.session.scalar(db.select(JudgeReminder.judge_id)) == lazy.id
+
+
+def test_automatic_conflicts_are_recorded_when_auto_assigning(app, db, world):
+    from incubator.judging import services
+    from incubator.judging.models import JudgeConflict
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, school="Zhejiang University ")
+    judge = world.judge("zhejiang university")
+    world.judge("")
+    db.session.commit()
+    services.apply_auto_assign(None, rnd)
+    services.apply_auto_assign(None, rnd)  # nothing new: no second automatic row
+    rows = db.session.scalars(db.select(JudgeConflict)).all()
+    assert [(c.judge_id, c.application_id, c.source) for c in rows] == [(judge.id, entry.id, "automatic")]
