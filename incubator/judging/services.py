@@ -301,6 +301,23 @@ def unassign(actor, assignment: Assignment) -> None:
     db.session.flush()
 
 
+def unassign_bulk(actor, rnd: Round, judge: User, app_ids: set[int]) -> dict:
+    """Remove `judge` from the chosen entries of the round; submitted scores are kept (skipped)."""
+    rows = list(db.session.scalars(db.select(Assignment).options(selectinload(Assignment.score)).where(
+        Assignment.round_id == rnd.id, Assignment.judge_id == judge.id, Assignment.application_id.in_(app_ids or {0}))))
+    result = {"removed": 0, "kept_submitted": 0}
+    for a in rows:
+        if a.score is not None and a.score.submitted:
+            result["kept_submitted"] += 1
+            continue
+        db.session.delete(a)
+        result["removed"] += 1
+    db.session.flush()
+    if result["removed"]:
+        record(actor, "judging.unassign.bulk", rnd, after={"judge_id": judge.id, **result})
+    return result
+
+
 @dataclass
 class AutoPreview:
     feasible: bool

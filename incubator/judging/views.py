@@ -294,6 +294,24 @@ def assign_add(round_id: int):
     return redirect(url_for(".assignments_page", round_id=rnd.id))
 
 
+@bp.post("/manage/judging/rounds/<int:round_id>/assignments/remove")
+@manager_required
+def assign_remove_bulk(round_id: int):
+    rnd = _round(round_id)
+    judge = db.session.get(User, _int_arg("judge_id"))
+    if judge is None:
+        abort(404)
+    ids = set(_ids("application_id"))
+    track_id = request.form.get("track_id", "")
+    if track_id.isdigit():
+        ids |= {a.id for a in services.round_entries(rnd) if a.track_id == int(track_id)}
+    result = services.unassign_bulk(_me(), rnd, judge, ids)
+    db.session.commit()
+    flash(_("%(removed)s assignments removed; %(kept_submitted)s kept because the score is submitted.", **result),
+          "success")
+    return redirect(url_for(".assignments_page", round_id=rnd.id))
+
+
 @bp.post("/manage/judging/assignments/<int:assignment_id>/remove")
 @manager_required
 def assign_remove(assignment_id: int):

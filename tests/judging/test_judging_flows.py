@@ -419,3 +419,68 @@ def test_automatic_conflicts_are_recorded_when_auto_assigning(app, db, world):
     services.apply_auto_assign(None, rnd)  # nothing new: no second automatic row
     rows = db.session.scalars(db.select(JudgeConflict)).all()
     assert [(c.judge_id, c.application_id, c.source) for c in rows] == [(judge.id, entry.id, "automatic")]
+
+
+@pytest.mark.parametrize("page", ["queue", "assignments", "dashboard", "rankings"])
+def test_list_pages_run_a_fixed_number_of_queries(app, db, world, make_user, page):
+    """Eager loading: the query count of each list page does not grow with the number of entries."""
+    import sqlalchemy as sa
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    c1, c2 = crit_ids(rnd)
+    url = {"queue": "/judging/", "assignments": f"/manage/judging/rounds/{rnd.id}/assignments",
+           "dashboard": f"/manage/judging/rounds/{rnd.id}", "rankings": f"/manage/judging/rounds/{rnd.id}/rankings"}[page]
+    client = client_for(app, judge if page == "queue" else manager)
+
+    def count_queries():
+        seen = []
+
+        def listener(*args):
+            seen.append(1)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    def add_entries(n):
+        for _ in range(n):
+            e = world.entry(comp, _ % 2)
+            world.score(world.assign(rnd, judge, e), {c1: 7, c2: 8})
+        db.session.commit()
+
+    add_entries(2)
+    few = count_queries()
+    add_entries(5)
+    many = count_queries()
+    assert many == few
+
+
+def test_manual_bulk_assign_by_track_and_bulk_remove_keeps_submitted(app, db, world, make_user):
+    from incubator.judging.models import Assignment
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    ai = [world.entry(comp, 0) for _ in range(3)]
+    world.entry(comp, 1)
+    judge = world.judge()
+    db.session.commit()
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    r = mpost(m, f"/manage/judging/rounds/{rnd.id}/assignments/add", {"judge_id": judge.id,
+                                                                       "track_id": comp.tracks[0].id})
+    assert r.status_code == 302
+    rows = db.session.scalars(db.select(Assignment)).all()
+    assert sorted(a.application_id for a in rows) == sorted(a.id for a in ai)
+    world.score(rows[0], {c: 5 for c in crit_ids(rnd)})
+    db.session.commit()
+    r = m.post(f"/manage/judging/rounds/{rnd.id}/assignments/remove",
+               data={"judge_id": judge.id, "application_id": [a.id for a in ai],
+                     "csrf_token": csrf_from(m, "/manage/judging/")})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [a.id for a in db.session.scalars(db.select(Assignment))] == [rows[0].id]
