@@ -91,7 +91,7 @@ class MemberForm(Form):
     birth_year = IntegerField(_l("Year of birth"), validators=[Optional(), _year_check])
     graduation_year = IntegerField(_l("Year of graduation"), validators=[Optional(), _year_check])
     contact = StringField(_l("Mobile or email"), filters=[clean_line], validators=[_len(120)])
-    remove = BooleanField(_l("Remove"))
+    remove = BooleanField(_l("Remove from the team"))
 
 
 class TeamForm(StepForm):

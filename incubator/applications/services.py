@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import url_for
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 
@@ -227,7 +226,11 @@ def save_team(user, app: Application, team_name: str | None, rows: list[dict]) -
         else:
             if not (row.get("name") or "").strip() or row.get("remove"):
                 continue
-            member = others.pop(0) if others else TeamMember(team=team)
+            if others:
+                member = others.pop(0)
+            else:
+                member = TeamMember()
+                team.members.append(member)
             kept.append(member)
         for name in MEMBER_FIELDS:
             if name in row:
@@ -259,11 +262,17 @@ def save_answers(user, app: Application, answers: dict[int, str]) -> None:
     _after_edit(user, app, "questions", before, after)
 
 
+def application_link(app: Application) -> str:
+    """The founder's page of the application, as a path; built by hand (not url_for) so jobs and CLI
+    commands, which have no request, can notify too. Keep in step with views.review."""
+    return f"/applications/{app.id}"
+
+
 def _notify_status(app: Application, to_status: str, note: str = "") -> None:
     lead_user = app.team.created_by
     if lead_user is None:
         return
-    link = url_for("applications.review", application_id=app.id)
+    link = application_link(app)
     name = app.project_name or f"#{app.id}"
     notify(lead_user, "application_status",
            f"你的参赛申请「{name}」状态已更新为：{STATUS_TEXT_ZH.get(to_status, to_status)}。",
@@ -325,7 +334,7 @@ def grant_extension(manager, app: Application, until: datetime) -> Application:
         name = app.project_name or f"#{app.id}"
         notify(lead_user, "application_extension", f"你的参赛申请「{name}」已获准延期至 {when}（北京时间）。",
                f"Your application “{name}” may be completed until {when} (Beijing time).",
-               url_for("applications.review", application_id=app.id))
+               application_link(app))
     return app
 
 

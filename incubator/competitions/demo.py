@@ -1,11 +1,11 @@
 """Demo data: the 2026 青聚南湖·创赢未来 competition with its four tracks, three rounds and rubrics."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from ..extensions import db
-from ..timeutils import local_to_utc
+from ..timeutils import local_to_utc, local_today
 from . import services
 from .models import Competition
 
@@ -16,18 +16,21 @@ RUBRIC = [("技术创新性", "Technical innovation", 30, "核心技术的先进
           ("市场前景", "Market prospects", 25, "目标市场规模、需求真实性与竞争格局"),
           ("团队能力", "Team", 25, "团队专业背景、分工互补与执行力"),
           ("商业模式", "Business model", 20, "盈利模式清晰、可持续，并能在南湖高新区落地")]
-ROUNDS = [("初赛", "Preliminary round", 3, True, "mean", "top_n_per_track", 15, (2026, 5, 6), (2026, 5, 20)),
-          ("复赛", "Semi-final", 5, False, "trimmed_mean", "top_n_per_track", 5, (2026, 6, 3), (2026, 6, 10)),
-          ("决赛", "Final roadshow", 7, False, "trimmed_mean", "top_percent_overall", 50, (2026, 7, 8), (2026, 7, 9))]
+# Scoring windows as days after today (Beijing time), so the demo is always usable.
+ROUNDS = [("初赛", "Preliminary round", 3, True, "mean", "top_n_per_track", 15, 67, 80),
+          ("复赛", "Semi-final", 5, False, "trimmed_mean", "top_n_per_track", 5, 95, 100),
+          ("决赛", "Final roadshow", 7, False, "trimmed_mean", "top_percent_overall", 50, 120, 121)]
 
 
-def _local(y, m, d, hh=0, mm=0):
-    return local_to_utc(datetime(y, m, d, hh, mm))
+def _local(days_from_today: int, hour: int):
+    day = local_today() + timedelta(days=days_from_today)
+    return local_to_utc(datetime(day.year, day.month, day.day, hour))
 
 
 def seed(actor=None) -> Competition:
-    """Create the demo competition once (published, window 2026-03-01 to 2026-04-30 Beijing time);
-    returns the existing one when it is already there."""
+    """Create the demo competition once and publish it, with its application window open now (from 30
+    days ago 09:00 to 60 days ahead 17:00, Beijing time) so demo founders can apply; returns the
+    existing one when it is already there."""
     existing = db.session.scalar(db.select(Competition).where(Competition.name_zh == NAME_ZH))
     if existing is not None:
         return existing
@@ -41,7 +44,7 @@ def seed(actor=None) -> Competition:
                         "City), gathers young founders in biotechnology, AI, high-end equipment and microelectronics. "
                         "Open to founders aged 35 or under and graduates of the last five years; winners get desks "
                         "in the building and meetings with the park's industry funds."),
-        opens_at=_local(2026, 3, 1, 9), closes_at=_local(2026, 4, 30, 17),
+        opens_at=_local(-30, 9), closes_at=_local(60, 17),
         max_founder_age=35, graduated_within_years=5, seats_offered=40,
     )
     for zh, en in TRACKS:
@@ -49,7 +52,7 @@ def seed(actor=None) -> Competition:
     for zh, en, judges, blind, agg, kind, value, opens, closes in ROUNDS:
         rnd = services.add_round(actor, comp, name_zh=zh, name_en=en, judges_per_entry=judges, blind=blind,
                                  aggregation=agg, advancement_kind=kind, advancement_value=value,
-                                 scoring_opens_at=_local(*opens, 9), scoring_closes_at=_local(*closes, 18))
+                                 scoring_opens_at=_local(opens, 9), scoring_closes_at=_local(closes, 18))
         for c_zh, c_en, weight, desc in RUBRIC:
             services.add_criterion(actor, rnd, name_zh=c_zh, name_en=c_en, weight=Decimal(weight),
                                    max_score=Decimal(10), step=Decimal("0.5"), description_zh=desc)

@@ -233,3 +233,21 @@ def open_competitions() -> list[Competition]:
         db.select(Competition).where(Competition.status.in_(("published", "closed")))
         .order_by(Competition.opens_at.desc())
     ))
+
+
+def delete_item(actor, item) -> None:
+    """Remove a track, round, criterion or question. Tracks, rounds and questions only while the
+    competition is a draft (once published, applications may point at them); criteria while no
+    score exists (judging adds that check when scores exist)."""
+    comp = item.round.competition if isinstance(item, Criterion) else item.competition
+    if not isinstance(item, Criterion) and comp.status != "draft":
+        raise Conflict(_l("Tracks, rounds and questions can only be removed while the competition is a draft."))
+    snapshot = {"id": item.id, "label": getattr(item, "audit_label", None)}
+    siblings = item.round.criteria if isinstance(item, Criterion) else getattr(comp, {
+        Track: "tracks", Round: "rounds", CustomQuestion: "questions"}[type(item)])
+    siblings.remove(item)
+    for pos, sibling in enumerate(sorted(siblings, key=lambda s: (s.position, s.id))):
+        sibling.position = pos
+    db.session.flush()
+    record(actor, f"{item.__tablename__}.delete", (item.__tablename__, snapshot["id"], snapshot["label"]),
+           before=snapshot)

@@ -360,3 +360,25 @@ def question_edit(competition_id: int, question_id: int):
             return redirect(url_for(".detail", competition_id=competition_id))
     return _render_form(form, _l("Edit question"), url_for(".detail", competition_id=competition_id),
                         400 if form.errors else 200)
+
+
+@bp.post("/<int:competition_id>/<kind>/<int:item_id>/delete")
+@manager_required
+def delete(competition_id: int, kind: str, item_id: int):
+    _require_confirm()
+    model = {"tracks": Track, "rounds": Round, "questions": CustomQuestion, "criteria": Criterion}.get(kind)
+    if model is None:
+        abort(404)
+    item = _child(model, competition_id, item_id)
+    round_id = item.round_id if isinstance(item, Criterion) else None
+    try:
+        services.delete_item(_actor(), item)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Removed."), "success")
+    if round_id is not None:
+        return redirect(url_for(".round_detail", competition_id=competition_id, round_id=round_id))
+    return redirect(url_for(".detail", competition_id=competition_id))

@@ -114,3 +114,30 @@ def test_demo_seed_builds_published_competition_with_rubrics(db):
     assert [r.name_zh for r in comp.rounds] == ["初赛", "复赛", "决赛"]
     assert all(r.total_weight == 100 and not r.weight_warning for r in comp.rounds)
     assert seed() is comp  # idempotent
+
+
+def test_competition_items_removed_only_while_draft(client, db, manager):
+    from incubator.competitions import services
+
+    comp = services.create_competition(manager, name_zh="测试赛")
+    t1 = services.add_track(manager, comp, name_zh="甲")
+    services.add_track(manager, comp, name_zh="乙")
+    rnd = services.add_round(manager, comp, name_zh="初赛")
+    crit = services.add_criterion(manager, rnd, name_zh="创新", weight=Decimal(30), max_score=Decimal(10), step=Decimal(1))
+    db.session.commit()
+    cid, t1_id, crit_id, rnd_id = comp.id, t1.id, crit.id, rnd.id
+    r = post_form(client, f"{BASE}/{cid}/tracks/{t1_id}/delete", {}, csrf_page=f"{BASE}/{cid}")
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [(t.name_zh, t.position) for t in db.session.get(Competition, cid).tracks] == [("乙", 0)]
+    comp = db.session.get(Competition, cid)
+    comp.status = "published"
+    db.session.commit()
+    tid = comp.tracks[0].id
+    post_form(client, f"{BASE}/{cid}/tracks/{tid}/delete", {}, csrf_page=f"{BASE}/{cid}")
+    db.session.expire_all()
+    assert len(db.session.get(Competition, cid).tracks) == 1  # published: kept
+    r = post_form(client, f"{BASE}/{cid}/criteria/{crit_id}/delete", {}, csrf_page=f"{BASE}/{cid}/rounds/{rnd_id}")
+    assert r.status_code == 302
+    assert db.session.get(Criterion, crit_id) is None
+    assert db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "criteria.delete"))
