@@ -6,7 +6,7 @@ import io
 import json
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, stream_with_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional
 from ..accounts.models import User
 from ..accounts.permissions import manager_required
 from ..extensions import db
-from ..timeutils import local_to_utc, to_local
+from ..timeutils import local_to_utc, to_local, utcnow
 from .models import AuditRecord
 
 bp = Blueprint("audit", __name__, url_prefix="/manage/audit")
@@ -121,7 +121,9 @@ def _csv_cell(value) -> str:
     return text
 
 
+@bp.app_template_filter("audit_json")
 def _json(value) -> str:
+    """Before/after as readable JSON (Chinese kept as is, not \\u escapes)."""
     return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
@@ -155,6 +157,6 @@ def export():
                 buffer.truncate()
         yield buffer.getvalue()
 
-    filename = "audit-" + datetime.now().strftime("%Y%m%d-%H%M") + ".csv"
+    filename = "audit-" + to_local(utcnow()).strftime("%Y%m%d-%H%M") + ".csv"
     return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -10,3 +10,7 @@ from .registry import register_job
 register_job("remove_unconfirmed_uploads", "incubator.storage.services:remove_unconfirmed_uploads",
              trigger="interval", hours=1, kwargs={"older_than_hours": 24}, optional=True, misfire_grace_time=600,
              description=_l("Remove uploads never confirmed within 24 hours"))
+
+register_job("prune_job_runs", "incubator.jobs.runner:prune_runs", trigger="cron", hour=3, minute=30,
+             kwargs={"keep_days": 30}, misfire_grace_time=3600,
+             description=_l("Delete job run records older than 30 days"))

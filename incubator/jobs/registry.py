@@ -71,10 +71,14 @@ class JobSpec:
             raise JobUnavailable(f"{module_name} has no {attr}") from exc
 
     def is_available(self) -> bool:
+        """False when the function's module is not installed. A module that exists but fails to
+        import counts as available: running the job records the error as a failed run."""
         try:
             self.resolve()
         except JobUnavailable:
             return False
+        except Exception:
+            log.exception("job %s: importing %s failed", self.id, self.func_path)
         return True
 
     def build_trigger(self):

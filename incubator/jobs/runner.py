@@ -79,13 +79,18 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
     spec = registry.get(job_id)
     if spec is None:
         raise KeyError(job_id)
+    load_error: Exception | None = None
     try:
         func = spec.resolve()
     except registry.JobUnavailable as exc:
         if job_id not in _unavailable_logged:
             _unavailable_logged.add(job_id)
-            log.warning("job %s is not available yet (%s); skipping it", job_id, exc)
+            # An optional job waits for its feature; a required one missing is a deployment error.
+            level = logging.WARNING if spec.optional else logging.ERROR
+            log.log(level, "job %s is not available (%s); skipping it", job_id, exc)
         return None
+    except Exception as exc:  # the module is there but broken: record it as a failed run below
+        func, load_error = None, exc
 
     due_at = due_second(due_at)
     run_id = _claim(job_id, due_at, manual)
@@ -93,8 +98,10 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
         log.info("job %s for %s already taken by another process; skipping", job_id, due_at.isoformat())
         return None
 
-    log.info("job %s started for %s (run %s)", job_id, due_at.isoformat(), run_id)
+    log.debug("job %s started for %s (run %s)", job_id, due_at.isoformat(), run_id)
     try:
+        if load_error is not None:
+            raise load_error
         value = func(**spec.kwargs)
         db.session.commit()
     except Exception as exc:  # a job's failure is recorded, never fatal to the scheduler
@@ -131,3 +138,16 @@ def last_runs(job_ids) -> dict[str, JobRun]:
     )
     rows = db.session.scalars(db.select(JobRun).join(latest, JobRun.id == latest.c.max_id)).all()
     return {row.job_id: row for row in rows}
+
+
+def prune_runs(keep_days: int = 30) -> dict:
+    """Delete finished runs older than `keep_days` (send_mail alone records 2,880 runs a day).
+    Runs still marked running are kept: they tell of a scheduler that died mid-job."""
+    from datetime import timedelta
+
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(
+        db.delete(JobRun).where(JobRun.due_at < cutoff, JobRun.status != JobRunStatus.RUNNING)
+        .execution_options(synchronize_session=False)
+    )
+    return {"deleted": result.rowcount}

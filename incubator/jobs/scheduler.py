@@ -79,7 +79,8 @@ def build_scheduler(app: Flask, only: tuple[str, ...] = ()) -> BlockingScheduler
         if only and spec.id not in only:
             continue
         if not spec.is_available():
-            log.warning("job %s is not available (%s cannot be imported yet); not scheduled", spec.id, spec.func_path)
+            log.log(logging.WARNING if spec.optional else logging.ERROR,
+                    "job %s is not available (%s cannot be imported yet); not scheduled", spec.id, spec.func_path)
             continue
         scheduler.add_job(fire, trigger=spec.build_trigger(), args=[app, spec.id], id=spec.id,
                           name=spec.id, misfire_grace_time=spec.misfire_grace_time)
@@ -89,6 +90,11 @@ def build_scheduler(app: Flask, only: tuple[str, ...] = ()) -> BlockingScheduler
 
 def run_forever(app: Flask, only: tuple[str, ...] = ()) -> None:
     scheduler = build_scheduler(app, only)
+    # APScheduler's own warnings (missed runs, an instance still running) in our log format.
+    aps_logger = logging.getLogger("apscheduler")
+    aps_logger.handlers[:] = logging.getLogger("incubator").handlers
+    aps_logger.setLevel(logging.WARNING)
+    aps_logger.propagate = False
 
     def stop(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)

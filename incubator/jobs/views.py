@@ -1,15 +1,17 @@
 """/manage/jobs: what the scheduler does, when it last ran, and a "run now" button."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm
 from ..accounts.permissions import manager_required
 from ..audit.services import record
 from ..extensions import db
-from flask_login import current_user
 from . import registry
 from .models import JobRun, JobRunStatus
 from .runner import last_runs, run_now
@@ -27,17 +29,31 @@ def describe_schedule(spec: registry.JobSpec) -> str:
                    + args.get("minutes", 0) * 60 + args.get("seconds", 0))
         if seconds % 86400 == 0:
             n = seconds // 86400
-            return ngettext("Every day", "Every %(num)d days", n)
+            return _("Every day") if n == 1 else ngettext("Every %(num)d day", "Every %(num)d days", n)
         if seconds % 3600 == 0:
             n = seconds // 3600
-            return ngettext("Every hour", "Every %(num)d hours", n)
+            return _("Every hour") if n == 1 else ngettext("Every %(num)d hour", "Every %(num)d hours", n)
         if seconds % 60 == 0:
             n = seconds // 60
-            return ngettext("Every minute", "Every %(num)d minutes", n)
-        return ngettext("Every second", "Every %(num)d seconds", seconds)
+            return _("Every minute") if n == 1 else ngettext("Every %(num)d minute", "Every %(num)d minutes", n)
+        return _("Every second") if seconds == 1 else ngettext("Every %(num)d second", "Every %(num)d seconds", seconds)
     if spec.trigger == "cron" and set(args) <= {"hour", "minute"} and all(str(v).isdigit() for v in args.values()):
         return _("Every day at %(time)s", time=f"{int(args.get('hour', 0)):02d}:{int(args.get('minute', 0)):02d}")
     return _("Cron: %(spec)s", spec=", ".join(f"{k}={v}" for k, v in sorted(args.items())))
+
+
+@bp.app_template_filter("job_result")
+def job_result(text: str | None) -> str:
+    """A run's JSON result as a short line: {"sent": 1, "failed": 0} → "sent 1 · failed 0"."""
+    if not text:
+        return ""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(value, dict):
+        return " · ".join(f"{k} {v}" for k, v in value.items())
+    return text
 
 
 @bp.get("/")
@@ -55,8 +71,15 @@ def index():
         }
         for spec in specs.values()
     ]
-    recent = db.session.scalars(db.select(JobRun).order_by(JobRun.id.desc()).limit(RECENT_RUNS)).all()
-    return render_template("jobs/index.html", rows=rows, recent=recent, form=ConfirmForm(), Status=JobRunStatus)
+    job_filter = request.args.get("job", "")
+    recent_query = db.select(JobRun).order_by(JobRun.id.desc()).limit(RECENT_RUNS)
+    if job_filter in specs:
+        recent_query = recent_query.where(JobRun.job_id == job_filter)
+    else:
+        job_filter = ""
+    recent = db.session.scalars(recent_query).all()
+    return render_template("jobs/index.html", rows=rows, recent=recent, form=ConfirmForm(), Status=JobRunStatus,
+                           job_filter=job_filter)
 
 
 @bp.post("/<job_id>/run")

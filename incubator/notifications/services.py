@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, g, has_app_context, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 
 from ..audit.services import record
@@ -54,7 +54,7 @@ def notify(user, kind: str, text_zh: str, text_en: str, link: str | None = None)
 def unread_count(user) -> int:
     """One COUNT query (served by ix_notices_user_unread), at most once per request: every page
     shows it in the navigation."""
-    cache = g.setdefault("_unread_notices", {}) if has_app_context() else {}
+    cache = g.setdefault("_unread_notices", {}) if has_request_context() else {}
     if user.id not in cache:
         cache[user.id] = db.session.scalar(
             db.select(db.func.count(Notice.id)).where(Notice.user_id == user.id, Notice.read_at.is_(None))
@@ -63,7 +63,7 @@ def unread_count(user) -> int:
 
 
 def _forget_unread(user) -> None:
-    if has_app_context():
+    if has_request_context():
         g.get("_unread_notices", {}).pop(user.id, None)
 
 

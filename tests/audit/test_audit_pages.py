@@ -1,0 +1,169 @@
+"""The audit trail pages: records from real views, manager-only access, filters, CSV, query count."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import event
+
+from incubator.enums import Role
+from tests.conftest import post_form
+
+
+def _records(db, **where):
+    from incubator.audit.models import AuditRecord
+
+    query = db.select(AuditRecord).order_by(AuditRecord.id)
+    for key, value in where.items():
+        query = query.where(getattr(AuditRecord, key) == value)
+    rows = db.session.scalars(query).all()
+    db.session.commit()
+    return rows
+
+
+def test_views_leave_audit_records_shown_to_managers(client, db, make_user, login_as):
+    from incubator.accounts.models import Invitation
+
+    manager = make_user(Role.MANAGER, name="王主任", email="wang@example.cn")
+    login_as(manager)
+    response = post_form(client, "/manage/invitations", {"email": "judge.li@example.cn", "name": "李评委",
+                                                          "roles": ["judge"]})
+    assert response.status_code == 302
+    invitation = db.session.scalar(db.select(Invitation).where(Invitation.email == "judge.li@example.cn"))
+    response = post_form(client, f"/manage/invitations/{invitation.id}/revoke", {}, csrf_page="/manage/invitations")
+    assert response.status_code == 302
+
+    assert [r.actor_id for r in _records(db, action="user.login")] == [manager.id]
+    created = _records(db, action="invitation.create")
+    revoked = _records(db, action="invitation.revoke")
+    assert len(created) == 1 and len(revoked) == 1
+    assert created[0].target_type == "invitations" and created[0].target_id == str(invitation.id)
+    assert created[0].request_id  # tied to the request that made the change
+
+    html = client.get("/manage/audit/").get_data(as_text=True)
+    assert "发送邀请" in html and "撤回邀请" in html and "登录" in html and "王主任" in html
+    # Filter by object: only the invitation's records.
+    html = client.get(f"/manage/audit/?target_type=invitations&target_id={invitation.id}").get_data(as_text=True)
+    assert html.count('audit-row"') == 2
+    # Filter by action.
+    html = client.get("/manage/audit/?action=user.login").get_data(as_text=True)
+    assert html.count('audit-row"') == 1
+
+
+@pytest.mark.parametrize("url", ["/manage/audit/", "/manage/audit/export.csv"])
+@pytest.mark.parametrize("role", [Role.FOUNDER, Role.JUDGE])
+def test_audit_pages_forbidden_for_founders_and_judges(client, make_user, login_as, url, role):
+    login_as(make_user(role))
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", ["/manage/audit/", "/manage/audit/export.csv"])
+def test_audit_pages_send_anonymous_to_login(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def _seed(db, actors, n, when=None):
+    from incubator.audit.models import AuditRecord
+
+    for i in range(n):
+        db.session.add(AuditRecord(actor_id=actors[i % len(actors)].id, action="application.submit",
+                                   target_type="applications", target_id=str(i), target_label=f"智能养老项目{i}",
+                                   after={"state": "submitted"},
+                                   created_at=when or datetime(2026, 5, 1, 2, 0, tzinfo=timezone.utc)))
+    db.session.commit()
+
+
+def test_filter_by_person_and_shanghai_dates(client, db, make_user, login_as):
+    from incubator.audit.models import AuditRecord
+
+    manager = make_user(Role.MANAGER, name="管理员", email="admin@example.cn")
+    alice = make_user(Role.FOUNDER, name="陈小红", email="hong@example.cn")
+    bob = make_user(Role.FOUNDER, name="刘强", email="liu@example.cn")
+    # 2026-05-01 23:30 UTC is 2026-05-02 07:30 in Jiaxing.
+    _seed(db, [alice], 2, when=datetime(2026, 5, 1, 23, 30, tzinfo=timezone.utc))
+    _seed(db, [bob], 3, when=datetime(2026, 5, 1, 12, 0, tzinfo=timezone.utc))
+    login_as(manager)
+    html = client.get("/manage/audit/?person=小红&action=application.submit").get_data(as_text=True)
+    assert html.count('audit-row"') == 2
+    html = client.get("/manage/audit/?person=LIU@EXAMPLE&action=application.submit").get_data(as_text=True)
+    assert html.count('audit-row"') == 3
+    html = client.get("/manage/audit/?date_from=2026-05-02&date_to=2026-05-02&action=application.submit").get_data(as_text=True)
+    assert html.count('audit-row"') == 2
+    html = client.get("/manage/audit/?date_to=2026-05-01&action=application.submit").get_data(as_text=True)
+    assert html.count('audit-row"') == 3
+    # Percent signs are searched literally, not as wildcards.
+    assert client.get("/manage/audit/?person=%25").get_data(as_text=True).count('audit-row"') == 0
+    assert db.session.scalar(db.select(db.func.count(AuditRecord.id))) >= 5
+
+
+def test_bad_date_range_is_a_clear_400(client, make_user, login_as):
+    login_as(make_user(Role.MANAGER))
+    response = client.get("/manage/audit/?date_from=2026-05-03&date_to=2026-05-01")
+    assert response.status_code == 400
+    assert "截止日期早于起始日期" in response.get_data(as_text=True)
+    response = client.get("/manage/audit/?date_from=not-a-date")
+    assert response.status_code == 400
+
+
+def test_csv_export_has_bom_chinese_headers_and_filtered_rows(client, db, make_user, login_as):
+    manager = make_user(Role.MANAGER)
+    founder = make_user(Role.FOUNDER, name="=1+2 张伟", email="zhang@example.cn")
+    _seed(db, [founder], 4)
+    login_as(manager)
+    response = client.get("/manage/audit/export.csv?action=application.submit")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["时间（北京时间）", "操作人", "邮箱", "操作"]
+    assert len(rows) == 1 + 4
+    assert rows[1][0] == "2026-05-01 10:00:00"  # 02:00 UTC shown in Beijing time
+    assert rows[1][1] == "'=1+2 张伟"  # formula-looking cells are defused
+    assert rows[1][4] == "application.submit"
+    assert "智能养老项目" in rows[1][7]
+
+
+def test_csv_export_headers_follow_english_ui(client, db, make_user, login_as):
+    manager = make_user(Role.MANAGER, locale="en")
+    login_as(manager)
+    client.set_cookie("lang", "en")
+    rows = list(csv.reader(io.StringIO(client.get("/manage/audit/export.csv").get_data().decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Time (Beijing)", "Person", "Email", "Action"]
+
+
+def _count_queries(db, client, url) -> int:
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len([s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))])
+
+
+@pytest.mark.parametrize("url", ["/manage/audit/", "/manage/audit/export.csv"])
+def test_audit_list_runs_fixed_number_of_queries(client, db, make_user, login_as, url):
+    from incubator.audit.models import AuditRecord
+
+    manager = make_user(Role.MANAGER)
+    founders = [make_user(Role.FOUNDER) for _ in range(10)]
+    login_as(manager)
+    db.session.execute(db.delete(AuditRecord))
+    db.session.commit()
+    _seed(db, founders, 10)
+    with_10 = _count_queries(db, client, url)
+    _seed(db, founders, 40)
+    with_50 = _count_queries(db, client, url)
+    assert with_10 == with_50
+    body = client.get(url).get_data(as_text=True)
+    assert body.count("智能养老项目") == 50
