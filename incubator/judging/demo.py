@@ -10,6 +10,7 @@ import random
 from ..accounts.services import find_user_by_email
 from ..competitions.models import Competition
 from ..extensions import db
+from ..timeutils import utcnow
 from . import services
 from .models import Assignment, Score
 
@@ -45,18 +46,24 @@ def seed(actor=None) -> dict:
     _demo_entries(comp, tracks)
     assigned = scored = 0
     if services.round_entries(rnd) and not services.active_assignments(rnd):
-        # Four demo judges: ask for as many per entry as can be met.
-        rnd.judges_per_entry = min(rnd.judges_per_entry, max(1, len(services.all_judges())))
+        # Four demo judges, some of them conflicted with demo teams (same university): ask for as
+        # many judges per entry as the demo can meet (the demo round is changed, nothing else).
         preview = services.preview_auto_assign(rnd)
+        while not preview.feasible and rnd.judges_per_entry > 1:
+            rnd.judges_per_entry -= 1
+            preview = services.preview_auto_assign(rnd)
         if preview.feasible:
             _batch, assigned = services.apply_auto_assign(actor, rnd)
             rng = random.Random(2026)
+            # Scores only once the round's scoring window has opened (the demo competition's dates
+            # follow today's date, so early on there is nothing to score yet).
+            started = rnd.scoring_opens_at is not None and rnd.scoring_opens_at <= utcnow()
             for a in db.session.scalars(db.select(Assignment).where(Assignment.round_id == rnd.id)):
-                if rng.random() < 0.6:
+                if started and rng.random() < 0.6:
                     values = {str(c.id): float(round(rng.uniform(5, 10) * 2) / 2) for c in rnd.criteria}
                     total = services.ranking_algo.weighted_total(services.rubric_of(rnd), values)
                     db.session.add(Score(assignment_id=a.id, values=values, total=total, status="submitted",
-                                         submitted_at=rnd.scoring_opens_at, feedback_to_team="技术路线清晰，建议补充市场验证数据。"))
+                                         submitted_at=utcnow(), feedback_to_team="技术路线清晰，建议补充市场验证数据。"))
                     scored += 1
     db.session.flush()
     return {"profiles": profiles, "assignments": assigned, "scores": scored}

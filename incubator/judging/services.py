@@ -357,14 +357,11 @@ def preview_auto_assign(rnd: Round) -> AutoPreview:
         short = [(by_app[s.entry_id], s.eligible, s.needed) for s in info.shortfalls]
         if short:
             names = "、".join(f"#{a.id} {a.project_name}" for a, _, _ in short)
-            from flask_babel import gettext
-            message = gettext("These entries have fewer eligible (non-conflicted) judges than the %(k)s needed: "
-                              "%(names)s. Add judges or lower the judges per entry.", k=rnd.judges_per_entry,
-                              names=names)
+            message = _l("These entries have fewer eligible (non-conflicted) judges than the %(k)s needed: "
+                         "%(names)s. Add judges or lower the judges per entry.", k=rnd.judges_per_entry, names=names)
         else:
-            from flask_babel import gettext
             names = "、".join(f"#{i}" for i in info.deficient_entries)
-            message = gettext("Not enough judge capacity for entries %(names)s.", names=names)
+            message = _l("Not enough judge capacity for entries %(names)s.", names=names)
         return AutoPreview(False, message, short, result=result)
     return AutoPreview(
         True, "", [], [(by_judge[p.judge_id], by_app[p.entry_id]) for p in result.assignments],
