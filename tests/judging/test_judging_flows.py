@@ -484,3 +484,24 @@ def test_manual_bulk_assign_by_track_and_bulk_remove_keeps_submitted(app, db, wo
     assert r.status_code == 302
     db.session.expire_all()
     assert [a.id for a in db.session.scalars(db.select(Assignment))] == [rows[0].id]
+
+
+def test_demo_seed_profiles_and_assigns_the_demo_round_once(app, db):
+    from incubator import demo
+    from incubator.applications import demo as applications_demo
+    from incubator.competitions import demo as competitions_demo
+    from incubator.judging import demo as judging_demo
+    from incubator.judging import services
+
+    demo.seed()
+    comp = competitions_demo.seed()
+    applications_demo.seed(comp)
+    db.session.commit()
+    first = judging_demo.seed()
+    db.session.commit()
+    assert first["profiles"] == 4 and first["assignments"] > 0
+    assert judging_demo.seed() == {"profiles": 0, "assignments": 0, "scores": 0}
+    rnd = comp.rounds[0]
+    assert services.entries_short_of_judges(rnd) == []
+    pairs = {(a.judge_id, a.application_id) for a in services.active_assignments(rnd)}
+    assert not pairs & services.conflict_pairs(services.round_entries(rnd), [j for j, _ in pairs])
