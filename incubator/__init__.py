@@ -154,11 +154,12 @@ def register_blueprints(app: Flask) -> None:
     from .competitions.views import bp as competitions_bp
     from .home.views import bp as home_bp
     from .jobs.views import bp as jobs_bp
+    from .judging.views import bp as judging_bp
     from .notifications.views import bp as notifications_bp
     from .notifications.views import outbox_bp
 
     for blueprint in (home_bp, accounts_bp, notifications_bp, outbox_bp, audit_bp, jobs_bp, competitions_bp,
-                      applications_bp):
+                      applications_bp, judging_bp):
         app.register_blueprint(blueprint)
     storage.register(app)  # its blueprint, `flask storage`, and the 503 page for an unreachable store
 

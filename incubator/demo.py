@@ -42,7 +42,11 @@ def seed_features() -> None:
     from .accounts.services import find_user_by_email
     from .applications import demo as applications_demo
     from .competitions import demo as competitions_demo
+    from .judging import demo as judging_demo
 
-    competition = competitions_demo.seed(actor=find_user_by_email(DEMO_USERS[0][0]))
+    manager = find_user_by_email(DEMO_USERS[0][0])
+    competition = competitions_demo.seed(actor=manager)
     applications_demo.seed(competition)
+    db.session.flush()
+    judging_demo.seed(actor=manager)
     db.session.flush()

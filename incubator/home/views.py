@@ -42,7 +42,10 @@ def founder_dashboard():
 @bp.get("/judge")
 @judge_required
 def judge_dashboard():
-    return render_template("home/judge_dashboard.html")
+    """A judge's dashboard is the judging queue."""
+    from ..judging.views import queue
+
+    return queue()
 
 
 @bp.get("/manage")

@@ -1,7 +1,7 @@
 """competitions and applications
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-11-26 09:18:39.130793
 
 """

@@ -1,0 +1,178 @@
+"""Ranking of a big round on PostgreSQL: 5,000 entries x 3 judges x 6 criteria.
+
+    PYTHONPATH=. /work/main/.venv/bin/python bench/bench_ranking_db.py [--entries 5000 --repeat 7]
+
+Builds a fresh database from the migrations, bulk-inserts the round (entries over 6 tracks, 500
+judges, every score submitted), then times, in one process on a warm connection pool:
+
+* the ranking service `services.compute_ranking(round)` -- entry columns, the score signature and the
+  submitted score sheets plus the pure aggregation and ranking; "cold" empties the process-local
+  ranking cache before every run (what the first request after a new score costs), "cached" is a
+  request when no score changed since the last one (e.g. leaderboard polls);
+* the whole ranking requests through the Flask test client as a logged-in manager: the JSON
+  leaderboard (reveal = scores) and the rankings CSV export (a row per entry), and the HTML rankings
+  page (overall + per-track tables: 10,000 table rows, rendering included).
+
+Each figure is the median of --repeat runs after one warm-up; a fresh session per run (no identity
+map reuse). Target: the ranking request <= 200 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import fresh_pg_database  # noqa: E402
+
+
+def build(db, n_entries: int, k: int, n_criteria: int, seed: int = 1):
+    import sqlalchemy as sa
+
+    from incubator.accounts.services import create_user
+    from incubator.applications.models import Application, Team
+    from incubator.competitions.models import Competition, Criterion, Round, Track
+    from incubator.enums import Role
+    from incubator.judging.models import Assignment, RoundState, Score
+    from incubator.timeutils import utcnow
+
+    rng = random.Random(seed)
+    now = utcnow()
+    manager = create_user("bench.manager@example.cn", "基准经理", "Bench-2026-pass", roles=[Role.MANAGER])
+    comp = Competition(name_zh="基准大赛", status="published", opens_at=now - timedelta(days=60),
+                       closes_at=now - timedelta(days=30))
+    db.session.add(comp)
+    for i in range(6):
+        comp.tracks.append(Track(name_zh=f"赛道{i}", position=i))
+    rnd = Round(name_zh="初赛", position=0, judges_per_entry=k, aggregation="trimmed_mean",
+                scoring_opens_at=now - timedelta(days=10), scoring_closes_at=now + timedelta(days=10))
+    for j in range(n_criteria):
+        rnd.criteria.append(Criterion(name_zh=f"评分项{j}", weight=Decimal(rng.randint(1, 5)),
+                                      max_score=Decimal(10), step=Decimal("0.5"), position=j))
+    comp.rounds.append(rnd)
+    db.session.flush()
+    db.session.add(RoundState(round_id=rnd.id, reveal="scores"))
+    crit_ids = [str(c.id) for c in rnd.criteria]
+    weights = [float(c.weight) for c in rnd.criteria]
+    track_ids = [t.id for t in comp.tracks]
+    n_judges = max(k, n_entries * k // 30)
+    conn = db.session.connection()
+    conn.execute(sa.insert(db.metadata.tables["users"]), [
+        {"email": f"judge{i}@bench.cn", "name": f"评委{i}", "password_hash": "x", "locale": "zh_CN", "active": True,
+         "created_at": now} for i in range(n_judges)])
+    judge_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM users WHERE email LIKE '%@bench.cn' ORDER BY id"))]
+    conn.execute(sa.insert(Team.__table__), [{"name": f"团队{i}", "created_by_id": manager.id, "created_at": now}
+                                             for i in range(n_entries)])
+    team_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM teams ORDER BY id"))]
+    conn.execute(sa.insert(Application.__table__), [
+        {"competition_id": comp.id, "team_id": t, "track_id": rng.choice(track_ids), "project_name": f"项目{i}",
+         "status": "submitted", "submitted_at": now, "version": 1, "one_line_pitch": "", "description": "",
+         "company_name": "", "last_step": "review", "created_at": now, "updated_at": now}
+        for i, t in enumerate(team_ids)])
+    app_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM applications ORDER BY id"))]
+    rows = []
+    for i, app_id in enumerate(app_ids):
+        for j in rng.sample(range(n_judges), k):
+            rows.append({"round_id": rnd.id, "application_id": app_id, "judge_id": judge_ids[j], "source": "auto",
+                         "created_at": now})
+    conn.execute(sa.insert(Assignment.__table__), rows)
+    assignment_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM assignments ORDER BY id"))]
+    lenience = {j: rng.uniform(-1.5, 1.5) for j in judge_ids}
+    scores = []
+    for aid, row in zip(assignment_ids, rows):
+        values = {c: min(10.0, max(0.0, round((rng.uniform(3, 9.5) + lenience[row["judge_id"]]) * 2) / 2))
+                  for c in crit_ids}
+        total = sum(w * values[c] / 10 for w, c in zip(weights, crit_ids)) / sum(weights) * 100
+        scores.append({"assignment_id": aid, "values": values, "total": total, "status": "submitted", "version": 1,
+                       "submitted_at": now, "updated_at": now, "comment_to_organizers": "", "feedback_to_team": ""})
+    conn.execute(sa.insert(Score.__table__), scores)
+    db.session.commit()
+    return rnd.id, len(app_ids), len(scores)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=5000)
+    parser.add_argument("--judges-per-entry", type=int, default=3)
+    parser.add_argument("--criteria", type=int, default=6)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    from flask_migrate import upgrade
+
+    from incubator import create_app
+    from incubator.extensions import db
+
+    url = fresh_pg_database("incubator_bench_ranking")
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_STORAGE_URI": "memory://",
+                                 "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        upgrade()
+        t0 = time.perf_counter()
+        round_id, n_entries, n_scores = build(db, args.entries, args.judges_per_entry, args.criteria)
+        print(f"built {n_entries} entries, {n_scores} submitted scores, {args.criteria} criteria "
+              f"in {time.perf_counter() - t0:.1f} s")
+
+    from incubator.competitions.models import Round
+    from incubator.judging import services
+
+    def timed(fn) -> list[float]:
+        out = []
+        for i in range(args.repeat + 1):
+            with app.app_context():
+                t = time.perf_counter()
+                fn()
+                dt = (time.perf_counter() - t) * 1000
+                db.session.remove()
+            if i:  # first run warms caches
+                out.append(dt)
+        return out
+
+    def cold(fn):
+        def run():
+            services._RANKING_CACHE.clear()
+            fn()
+        return run
+
+    def service():
+        rnd = db.session.get(Round, round_id)
+        result = services.compute_ranking(rnd)
+        assert len(result.overall.ranked) == n_entries
+
+    client = app.test_client()
+    r = client.post("/login", data={"email": "bench.manager@example.cn", "password": "Bench-2026-pass"})
+    assert r.status_code == 302, r.status_code
+
+    def get(path, check):
+        def run():
+            resp = client.get(path)
+            assert resp.status_code == 200, resp.status_code
+            check(resp)
+        return run
+
+    base = f"/manage/judging/rounds/{round_id}"
+    cases = [
+        ("service compute_ranking(), cold", cold(service)),
+        ("GET leaderboard.json, cold", cold(get(base + "/leaderboard.json",
+                                               lambda r: len(r.get_json()["rows"]) == n_entries))),
+        ("GET export/rankings.csv, cold", cold(get(base + "/export/rankings.csv", lambda r: None))),
+        ("service compute_ranking(), cached", service),
+        ("GET leaderboard.json, cached", get(base + "/leaderboard.json",
+                                                     lambda r: len(r.get_json()["rows"]) == n_entries)),
+        ("GET export/rankings.csv, cached", get(base + "/export/rankings.csv", lambda r: None)),
+        ("GET rankings page (HTML, 10k rows), cached", get(base + "/rankings", lambda r: None)),
+    ]
+    print(f"{'what':<40} {'median':>9} {'min':>9} {'max':>9}   (ms, {args.repeat} runs)")
+    for label, fn in cases:
+        times = timed(fn)
+        print(f"{label:<40} {statistics.median(times):9.1f} {min(times):9.1f} {max(times):9.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,927 @@
+"""Judging decisions: profiles and conflicts, assignment (manual and automatic), recusal, scoring,
+rankings, advancement, awards, admission and publication.
+
+Services check, write, audit and notify; they flush but never commit (the view or job commits).
+The pure algorithms live in assign.py and ranking.py; this module only loads plain data for them
+and writes their answers back.
+"""
+from __future__ import annotations
+
+import gc
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..accounts.models import User, UserRole
+from ..applications.models import Application, Team
+from ..audit.services import record
+from ..competitions.models import Round
+from ..enums import Role
+from ..errors import Conflict, DomainError, NotAllowed
+from ..extensions import db
+from ..notifications.services import notify, queue_mail
+from ..timeutils import utcnow
+from . import assign as assign_algo
+from . import ranking as ranking_algo
+from .models import (AWARD_LEVELS, REVEAL_MODES, Admission, Assignment, JudgeConflict, JudgeProfile,
+                     JudgeReminder, RoundResult, RoundState, Score, normalize_organization)
+
+STALE_SCORE = _l("Someone else saved this score in the meantime (another tab or device). Reload the page "
+                 "to see the latest version; your changes were not saved.")
+ENTRY_STATUSES_EXCLUDED = ("draft", "withdrawn", "ineligible")
+AWARD_TO_ALGO = {"first": ranking_algo.AwardLevel.FIRST, "second": ranking_algo.AwardLevel.SECOND,
+                 "third": ranking_algo.AwardLevel.THIRD, "honorable": ranking_algo.AwardLevel.HONORABLE}
+
+
+def _public(path: str) -> str:
+    return (current_app.config.get("PUBLIC_URL") or "").rstrip("/") + path
+
+
+# --- rounds and entries --------------------------------------------------------------------------
+
+def round_state(rnd: Round, create: bool = True) -> RoundState | None:
+    state = db.session.get(RoundState, rnd.id)
+    if state is None and create:
+        state = RoundState(round_id=rnd.id, reveal="nothing")
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def previous_round(rnd: Round) -> Round | None:
+    earlier = [r for r in rnd.competition.rounds if (r.position, r.id) < (rnd.position, rnd.id)]
+    return earlier[-1] if earlier else None
+
+
+def is_final(rnd: Round) -> bool:
+    return rnd.competition.rounds[-1].id == rnd.id
+
+
+def scoring_open(rnd: Round, moment: datetime | None = None) -> bool:
+    moment = moment or utcnow()
+    return bool(rnd.scoring_opens_at and rnd.scoring_closes_at
+                and rnd.scoring_opens_at <= moment < rnd.scoring_closes_at)
+
+
+def _in_round(q, rnd: Round):
+    prev = previous_round(rnd)
+    q = q.where(Application.competition_id == rnd.competition_id)
+    if prev is None:
+        return q.where(Application.submitted_at.is_not(None), Application.status.not_in(ENTRY_STATUSES_EXCLUDED))
+    return q.join(RoundResult, sa.and_(RoundResult.application_id == Application.id,
+                                       RoundResult.round_id == prev.id)).where(RoundResult.decision == "advanced")
+
+
+def round_entries(rnd: Round) -> list[Application]:
+    """The entries of a round: every submitted, eligible application for the first round; for a later
+    round the entries the previous round advanced (confirmed decisions, published or not)."""
+    q = (db.select(Application).options(selectinload(Application.team).selectinload(Team.members),
+                                        selectinload(Application.track)).order_by(Application.id))
+    return list(db.session.scalars(_in_round(q, rnd)))
+
+
+@dataclass(frozen=True)
+class EntryRow:
+    """The few columns ranking pages and exports show, loaded without building ORM objects."""
+
+    id: int
+    project_name: str
+    track_id: int | None
+    track_name: str
+    team_name: str
+    team_id: int
+    competition_id: int
+
+
+def entry_rows(rnd: Round) -> dict[int, EntryRow]:
+    from ..competitions.models import Track, _zh
+
+    zh = _zh()
+    q = (db.select(Application.id, Application.project_name, Application.track_id, Track.name_zh, Track.name_en,
+                   Team.name, Application.team_id, Application.competition_id)
+         .join(Team, Team.id == Application.team_id).outerjoin(Track, Track.id == Application.track_id)
+         .order_by(Application.id))
+    out = {}
+    for app_id, project, track_id, t_zh, t_en, team, team_id, comp_id in db.session.execute(_in_round(q, rnd)):
+        track = (t_zh or t_en or "") if zh else (t_en or t_zh or "")
+        out[app_id] = EntryRow(app_id, project, track_id, track, team, team_id, comp_id)
+    return out
+
+
+def all_judges() -> list[User]:
+    return list(db.session.scalars(
+        db.select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.JUDGE)
+        .order_by(User.id)))
+
+
+# --- profiles and conflicts ----------------------------------------------------------------------
+
+def profile_of(user: User) -> JudgeProfile | None:
+    return db.session.scalar(db.select(JudgeProfile).where(JudgeProfile.user_id == user.id))
+
+
+def save_profile(judge: User, organization: str, tracks: list) -> JudgeProfile:
+    profile = profile_of(judge)
+    before = None
+    if profile is None:
+        profile = JudgeProfile(user_id=judge.id)
+        db.session.add(profile)
+    else:
+        before = {"organization": profile.organization, "tracks": sorted(t.id for t in profile.expertise)}
+    profile.organization = (organization or "").strip()[:160]
+    profile.organization_key = normalize_organization(profile.organization)
+    profile.expertise = list(tracks)
+    db.session.flush()
+    record(judge, "judging.profile", profile, before=before,
+           after={"organization": profile.organization, "tracks": sorted(t.id for t in tracks)})
+    return profile
+
+
+def declare_conflict(judge: User, *, application: Application | None = None, organization: str = "",
+                     reason: str = "") -> JudgeConflict:
+    key = normalize_organization(organization)
+    if application is None and not key:
+        raise DomainError(_l("Name an entry or an organisation for the conflict."), field="organization")
+    conflict = JudgeConflict(judge_id=judge.id, application_id=application.id if application else None,
+                             organization=(organization or "").strip()[:160], organization_key=key,
+                             reason=(reason or "").strip()[:300], source="declared")
+    db.session.add(conflict)
+    db.session.flush()
+    record(judge, "judging.conflict.declare", conflict, after={"application_id": conflict.application_id,
+                                                               "organization": conflict.organization,
+                                                               "reason": conflict.reason})
+    # An existing assignment on a now-conflicted entry is withdrawn at once: never judged by a conflicted judge.
+    for a in db.session.scalars(db.select(Assignment).where(Assignment.judge_id == judge.id,
+                                                            Assignment.recused_at.is_(None))):
+        if is_conflicted(judge.id, a.application):
+            _recuse(judge, a, "声明利益冲突 (conflict of interest declared)")
+    return conflict
+
+
+def remove_conflict(judge: User, conflict: JudgeConflict) -> None:
+    if conflict.judge_id != judge.id or conflict.source != "declared":
+        raise NotAllowed(_l("Only your own declared conflicts can be removed."))
+    record(judge, "judging.conflict.remove", conflict, before={"organization": conflict.organization,
+                                                               "application_id": conflict.application_id})
+    db.session.delete(conflict)
+    db.session.flush()
+
+
+def entry_organization_keys(app: Application) -> set[str]:
+    keys = {normalize_organization(m.school_or_employer) for m in app.team.members}
+    keys.add(normalize_organization(app.company_name))
+    keys.discard("")
+    return keys
+
+
+def conflict_pairs(entries: list[Application], judge_ids: list[int]) -> set[tuple[int, int]]:
+    """(judge_id, application_id) pairs in conflict: declared on the entry, declared against an
+    organisation of the entry, or automatic (the judge's organisation is a member's school/employer)."""
+    pairs: set[tuple[int, int]] = set()
+    if not entries or not judge_ids:
+        return pairs
+    entry_keys = {a.id: entry_organization_keys(a) for a in entries}
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for app_id, keys in entry_keys.items():
+        for k in keys:
+            by_key[k].append(app_id)
+    for pid, key in db.session.execute(db.select(JudgeProfile.user_id, JudgeProfile.organization_key)
+                                       .where(JudgeProfile.user_id.in_(judge_ids))):
+        for app_id in by_key.get(key, ()) if key else ():
+            pairs.add((pid, app_id))
+    ids = set(entry_keys)
+    for c in db.session.scalars(db.select(JudgeConflict).where(JudgeConflict.judge_id.in_(judge_ids))):
+        if c.application_id is not None and c.application_id in ids:
+            pairs.add((c.judge_id, c.application_id))
+        if c.organization_key:
+            for app_id in by_key.get(c.organization_key, ()):
+                pairs.add((c.judge_id, app_id))
+    return pairs
+
+
+def is_conflicted(judge_id: int, app: Application) -> bool:
+    """One query: a declared conflict on the entry or on one of its organisations, or the judge's own
+    organisation among them (the same rules as conflict_pairs, for a single pair)."""
+    keys = sorted(entry_organization_keys(app)) or [""]
+    declared = db.select(sa.literal(1)).where(
+        JudgeConflict.judge_id == judge_id,
+        sa.or_(JudgeConflict.application_id == app.id,
+               sa.and_(JudgeConflict.organization_key != "", JudgeConflict.organization_key.in_(keys))))
+    automatic = db.select(sa.literal(1)).where(JudgeProfile.user_id == judge_id, JudgeProfile.organization_key != "",
+                                               JudgeProfile.organization_key.in_(keys))
+    return db.session.execute(sa.union_all(declared, automatic).limit(1)).first() is not None
+
+
+def record_automatic_conflicts(actor, rnd: Round) -> int:
+    """Store the automatic conflicts of a round's entries as JudgeConflict rows (source 'automatic'),
+    so managers see them and the audit trail keeps them. The checks themselves never depend on these
+    rows: conflict_pairs/is_conflicted recompute them from the current organisations."""
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for app in round_entries(rnd):
+        for key in entry_organization_keys(app):
+            by_key[key].append(app.id)
+    existing = set(db.session.execute(db.select(JudgeConflict.judge_id, JudgeConflict.application_id)
+                                      .where(JudgeConflict.source == "automatic")).all())
+    added = 0
+    for judge_id, key in db.session.execute(db.select(JudgeProfile.user_id, JudgeProfile.organization_key)
+                                            .where(JudgeProfile.organization_key != "")):
+        for app_id in by_key.get(key, ()):
+            if (judge_id, app_id) not in existing:
+                existing.add((judge_id, app_id))
+                db.session.add(JudgeConflict(judge_id=judge_id, application_id=app_id, source="automatic",
+                                             reason="organisation matches a team member's school or employer"))
+                added += 1
+    if added:
+        db.session.flush()
+        record(actor, "judging.conflict.automatic", rnd, after={"added": added})
+    return added
+
+
+# --- assignment ----------------------------------------------------------------------------------
+
+def active_assignments(rnd: Round) -> list[Assignment]:
+    return list(db.session.scalars(db.select(Assignment).where(Assignment.round_id == rnd.id,
+                                                               Assignment.recused_at.is_(None))))
+
+
+def _notify_assigned(rnd: Round, counts: dict[int, int]) -> None:
+    for judge_id, n in counts.items():
+        judge = db.session.get(User, judge_id)
+        if judge is None or n == 0:
+            continue
+        link = "/judging/"
+        notify(judge, "judging_assigned", f"你在「{rnd.name_zh}」有 {n} 个新的评审项目。",
+               f"You have {n} new entries to score in “{rnd.name_en or rnd.name_zh}”.", link)
+        queue_mail(judge.email, "judging_assigned", _l("New entries to score"), locale=judge.locale or "zh_CN",
+                   user=judge, judge=judge, round=rnd, count=n, link=link)
+
+
+def assign_manual(actor, rnd: Round, judge: User, apps: list[Application]) -> dict:
+    """Add `judge` to each entry. Conflicted entries and existing pairs are skipped (and counted)."""
+    if not judge.has_role(Role.JUDGE):
+        raise DomainError(_l("This person is not a judge."), field="judge_id")
+    entry_ids = {a.id for a in round_entries(rnd)}
+    conflicts = conflict_pairs(apps, [judge.id])
+    existing = {aid: a for aid, a in ((a.application_id, a) for a in db.session.scalars(
+        db.select(Assignment).where(Assignment.round_id == rnd.id, Assignment.judge_id == judge.id)))}
+    result = {"added": 0, "conflicted": 0, "existing": 0, "not_in_round": 0}
+    for app in apps:
+        if app.id not in entry_ids:
+            result["not_in_round"] += 1
+        elif (judge.id, app.id) in conflicts:
+            result["conflicted"] += 1
+        elif app.id in existing:
+            result["existing"] += 1
+        else:
+            db.session.add(Assignment(round_id=rnd.id, application_id=app.id, judge_id=judge.id, source="manual",
+                                      created_by_id=getattr(actor, "id", None)))
+            result["added"] += 1
+    db.session.flush()
+    if result["added"]:
+        record(actor, "judging.assign.manual", rnd, after={"judge_id": judge.id, **result})
+        _notify_assigned(rnd, {judge.id: result["added"]})
+    return result
+
+
+def unassign(actor, assignment: Assignment) -> None:
+    if assignment.score is not None and assignment.score.submitted:
+        raise Conflict(_l("This judge has already submitted a score for the entry; reopen or keep it."))
+    record(actor, "judging.unassign", assignment, before={"judge_id": assignment.judge_id,
+                                                          "application_id": assignment.application_id})
+    db.session.delete(assignment)
+    db.session.flush()
+
+
+def unassign_bulk(actor, rnd: Round, judge: User, app_ids: set[int]) -> dict:
+    """Remove `judge` from the chosen entries of the round; submitted scores are kept (skipped)."""
+    rows = list(db.session.scalars(db.select(Assignment).options(selectinload(Assignment.score)).where(
+        Assignment.round_id == rnd.id, Assignment.judge_id == judge.id, Assignment.application_id.in_(app_ids or {0}))))
+    result = {"removed": 0, "kept_submitted": 0}
+    for a in rows:
+        if a.score is not None and a.score.submitted:
+            result["kept_submitted"] += 1
+            continue
+        db.session.delete(a)
+        result["removed"] += 1
+    db.session.flush()
+    if result["removed"]:
+        record(actor, "judging.unassign.bulk", rnd, after={"judge_id": judge.id, **result})
+    return result
+
+
+@dataclass
+class AutoPreview:
+    feasible: bool
+    message: str = ""
+    short_entries: list = field(default_factory=list)  # (Application, eligible, needed)
+    new_pairs: list = field(default_factory=list)  # (User, Application)
+    loads: dict = field(default_factory=dict)  # User -> load
+    match_rate: float = 0.0
+    load_spread: int = 0
+    result: assign_algo.AssignmentResult | None = None
+
+
+def preview_auto_assign(rnd: Round) -> AutoPreview:
+    """Run the min-cost-flow assignment for the round without writing anything."""
+    entries = round_entries(rnd)
+    judges = all_judges()
+    by_app = {a.id: a for a in entries}
+    by_judge = {j.id: j for j in judges}
+    profiles = {p.user_id: p for p in db.session.scalars(
+        db.select(JudgeProfile).options(selectinload(JudgeProfile.expertise))
+        .where(JudgeProfile.user_id.in_(list(by_judge) or [0])))}
+    manual = [(a.judge_id, a.application_id) for a in active_assignments(rnd)
+              if a.application_id in by_app and a.judge_id in by_judge]
+    conflicts = conflict_pairs(entries, list(by_judge))
+    # A judge who recused from an entry must not get it back.
+    recused = {(a.judge_id, a.application_id) for a in db.session.scalars(
+        db.select(Assignment).where(Assignment.round_id == rnd.id, Assignment.recused_at.is_not(None)))}
+    conflicts |= recused
+    conflicts -= set(manual)
+    result = assign_algo.assign_judges(
+        [assign_algo.Entry(a.id, a.track_id or 0) for a in entries],
+        [assign_algo.Judge(j.id, frozenset(t.id for t in profiles[j.id].expertise) if j.id in profiles
+                           else frozenset()) for j in judges],
+        rnd.judges_per_entry, conflicts=conflicts, manual=manual)
+    if not result.feasible:
+        info = result.infeasibility
+        short = [(by_app[s.entry_id], s.eligible, s.needed) for s in info.shortfalls]
+        if short:
+            names = "、".join(f"#{a.id} {a.project_name}" for a, _, _ in short)
+            message = _l("These entries have fewer eligible (non-conflicted) judges than the %(k)s needed: "
+                         "%(names)s. Add judges or lower the judges per entry.", k=rnd.judges_per_entry, names=names)
+        else:
+            names = "、".join(f"#{i}" for i in info.deficient_entries)
+            message = _l("Not enough judge capacity for entries %(names)s.", names=names)
+        return AutoPreview(False, message, short, result=result)
+    return AutoPreview(
+        True, "", [], [(by_judge[p.judge_id], by_app[p.entry_id]) for p in result.assignments],
+        {by_judge[j]: n for j, n in result.loads.items()}, result.expertise_match_rate, result.load_spread, result)
+
+
+def apply_auto_assign(actor, rnd: Round) -> tuple[str, int]:
+    """Compute and write the automatic assignment in the current transaction; returns (batch id, pairs)."""
+    preview = preview_auto_assign(rnd)
+    if not preview.feasible:
+        raise Conflict(preview.message)
+    record_automatic_conflicts(actor, rnd)
+    batch = str(uuid.uuid4())
+    counts: dict[int, int] = defaultdict(int)
+    for judge, app in preview.new_pairs:
+        db.session.add(Assignment(round_id=rnd.id, application_id=app.id, judge_id=judge.id, source="auto",
+                                  batch_id=batch, created_by_id=getattr(actor, "id", None)))
+        counts[judge.id] += 1
+    db.session.flush()
+    record(actor, "judging.assign.auto", rnd, after={"batch_id": batch, "pairs": len(preview.new_pairs),
+                                                     "match_rate": round(preview.match_rate, 4)})
+    _notify_assigned(rnd, counts)
+    return batch, len(preview.new_pairs)
+
+
+def last_batch(rnd: Round) -> str | None:
+    return db.session.scalar(db.select(Assignment.batch_id).where(Assignment.round_id == rnd.id,
+                                                                  Assignment.batch_id.is_not(None))
+                             .order_by(Assignment.created_at.desc(), Assignment.id.desc()).limit(1))
+
+
+def undo_last_auto_assign(actor, rnd: Round) -> int:
+    batch = last_batch(rnd)
+    if batch is None:
+        raise Conflict(_l("There is no automatic assignment to undo."))
+    rows = list(db.session.scalars(db.select(Assignment).options(selectinload(Assignment.score))
+                                   .where(Assignment.batch_id == batch)))
+    if any(a.score is not None for a in rows):
+        raise Conflict(_l("Judges have started scoring entries of the last automatic assignment; it can no longer "
+                          "be undone as a whole. Remove single assignments instead."))
+    for a in rows:
+        db.session.delete(a)
+    db.session.flush()
+    record(actor, "judging.assign.undo", rnd, before={"batch_id": batch, "pairs": len(rows)})
+    return len(rows)
+
+
+def _recuse(judge: User, assignment: Assignment, reason: str) -> None:
+    assignment.recused_at = utcnow()
+    assignment.recusal_reason = reason[:500]
+    db.session.flush()
+    record(judge, "judging.recuse", assignment, after={"reason": assignment.recusal_reason})
+    link = f"/manage/judging/rounds/{assignment.round_id}/assignments"
+    entry = f"#{assignment.application_id}"
+    for manager in db.session.scalars(db.select(User).join(UserRole, UserRole.user_id == User.id)
+                                      .where(UserRole.role == Role.MANAGER)):
+        notify(manager, "judging_recusal", f"评委 {judge.name} 回避了参赛项目 {entry}：{reason}",
+               f"Judge {judge.name} recused from entry {entry}: {reason}", link)
+
+
+def recuse(judge: User, assignment: Assignment, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give a reason for the recusal."), field="reason")
+    if assignment.judge_id != judge.id or not assignment.active:
+        raise NotAllowed(_l("This is not your assignment."))
+    if assignment.score is not None and assignment.score.submitted:
+        raise Conflict(_l("You have already submitted this score; ask the organisers to reopen it first."))
+    _recuse(judge, assignment, reason)
+
+
+def entries_short_of_judges(rnd: Round, entries: list[Application] | None = None) -> list[tuple[Application, int]]:
+    entries = entries if entries is not None else round_entries(rnd)
+    counts: dict[int, int] = defaultdict(int)
+    for a in active_assignments(rnd):
+        counts[a.application_id] += 1
+    return [(app, counts[app.id]) for app in entries if counts[app.id] < rnd.judges_per_entry]
+
+
+# --- what a judge may see ------------------------------------------------------------------------
+
+def visible_assignment(judge: User, assignment_id: int) -> Assignment | None:
+    """The judge's own active assignment on a non-conflicted entry, or None (the view answers 404)."""
+    # Everything the scoring page and save_score read, in three queries.
+    a = db.session.scalar(
+        db.select(Assignment).where(Assignment.id == assignment_id, Assignment.judge_id == judge.id)
+        .options(joinedload(Assignment.score),
+                 joinedload(Assignment.round).selectinload(Round.criteria),
+                 joinedload(Assignment.application).joinedload(Application.team).selectinload(Team.members)))
+    if a is None or not a.active or is_conflicted(judge.id, a.application):
+        return None
+    return a
+
+
+def can_view_deck(judge: User, application: Application) -> bool:
+    """Hook for the pitch-deck feature: a judge may download an entry's deck when they hold an
+    active assignment on it in a round of its competition and have no conflict with it. Managers
+    always may; founders through their own application (decided by the decks feature)."""
+    if judge is None or not getattr(judge, "is_authenticated", False):
+        return False
+    if judge.has_role(Role.MANAGER):
+        return True
+    if not judge.has_role(Role.JUDGE):
+        return False
+    has = db.session.scalar(db.select(sa.func.count(Assignment.id)).where(
+        Assignment.judge_id == judge.id, Assignment.application_id == application.id,
+        Assignment.recused_at.is_(None)))
+    return bool(has) and not is_conflicted(judge.id, application)
+
+
+def judge_queue(judge: User, moment: datetime | None = None) -> list[dict]:
+    """Per round with an assignment of this judge: the round, whether scoring is open, the visible
+    assignments with their scores, and progress (n of m submitted)."""
+    rows = list(db.session.scalars(
+        db.select(Assignment).options(selectinload(Assignment.score), selectinload(Assignment.round),
+                                      selectinload(Assignment.application).selectinload(Application.team)
+                                      .selectinload(Team.members))
+        .where(Assignment.judge_id == judge.id, Assignment.recused_at.is_(None)).order_by(Assignment.id)))
+    conflicts = conflict_pairs([a.application for a in rows], [judge.id])
+    by_round: dict[int, dict] = {}
+    for a in rows:
+        if (judge.id, a.application_id) in conflicts:
+            continue
+        entry = by_round.setdefault(a.round_id, {"round": a.round, "open": scoring_open(a.round, moment),
+                                                 "assignments": [], "submitted": 0})
+        entry["assignments"].append(a)
+        if a.score is not None and a.score.submitted:
+            entry["submitted"] += 1
+    return sorted(by_round.values(), key=lambda r: (not r["open"], r["round"].position))
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+def _clean_values(rnd: Round, raw: dict, require_all: bool) -> tuple[dict, bool]:
+    clean: dict[str, float] = {}
+    for crit in rnd.criteria:
+        value = raw.get(str(crit.id))
+        if value is None or str(value).strip() == "":
+            if require_all:
+                raise DomainError(_l("Score every criterion before submitting: %(name)s is empty.", name=crit.name),
+                                  field=f"c{crit.id}")
+            continue
+        try:
+            dec = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise DomainError(_l("%(name)s: enter a number.", name=crit.name), field=f"c{crit.id}") from None
+        if not dec.is_finite() or dec < 0 or dec > crit.max_score:
+            raise DomainError(_l("%(name)s must be between 0 and %(max)s.", name=crit.name, max=crit.max_score),
+                              field=f"c{crit.id}")
+        if dec % crit.step != 0:
+            raise DomainError(_l("%(name)s goes in steps of %(step)s.", name=crit.name, step=crit.step),
+                              field=f"c{crit.id}")
+        clean[str(crit.id)] = float(dec)
+    complete = len(clean) == len(rnd.criteria) and bool(rnd.criteria)
+    return clean, complete
+
+
+def rubric_of(rnd: Round) -> list[ranking_algo.Criterion]:
+    return [ranking_algo.Criterion(str(c.id), float(c.weight), float(c.max_score)) for c in rnd.criteria]
+
+
+def save_score(judge: User, assignment: Assignment, *, values: dict, version: int, submit: bool = False,
+               comment: str = "", feedback: str = "", moment: datetime | None = None) -> int:
+    """Save a draft or submit. `version` is the version the judge's page was built from (0 when there
+    was no score yet): a different current version means someone else saved in between, and the
+    save is refused with STALE_SCORE instead of overwriting. The UPDATE repeats the version in its
+    WHERE clause, so two concurrent saves cannot both pass (row lock on PostgreSQL, one writer on SQLite)."""
+    rnd = assignment.round
+    if not can_score_now(judge, assignment, moment):
+        if assignment.judge_id != judge.id or not assignment.active:
+            raise NotAllowed(_l("This is not your assignment."))
+        raise NotAllowed(_l("Scoring for this round is closed; the score is read-only."))
+    clean, complete = _clean_values(rnd, values, require_all=submit)
+    total = ranking_algo.weighted_total(rubric_of(rnd), clean) if complete else None
+    now = utcnow()
+    fields = dict(values=clean, total=total, comment_to_organizers=(comment or "")[:5000],
+                  feedback_to_team=(feedback or "")[:5000], status="submitted" if submit else "draft",
+                  submitted_at=now if submit else None, updated_at=now)
+    score = assignment.score
+    if score is None:
+        if version != 0:
+            raise Conflict(STALE_SCORE)
+        # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
+        # inserts nothing here instead of aborting the transaction, and is told to reload.
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = (insert(Score).values(assignment_id=assignment.id, version=1, **fields)
+                .on_conflict_do_nothing(index_elements=["assignment_id"]).returning(Score.id))
+        score_id = db.session.execute(stmt).scalar()
+        if score_id is None:
+            raise Conflict(STALE_SCORE)
+    else:
+        score_id = score.id
+        if score.version != version:
+            raise Conflict(STALE_SCORE)
+        if score.submitted:
+            raise Conflict(_l("This score has been submitted and is locked; the organisers can reopen it."))
+        result = db.session.execute(
+            sa.update(Score).where(Score.id == score.id, Score.version == version, Score.status == "draft")
+            .values(version=version + 1, **fields).execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise Conflict(STALE_SCORE)
+        db.session.expire(score)
+    record(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score_id),
+           after={"assignment_id": assignment.id, "values": clean, "total": total})
+    return score_id
+
+
+def can_score_now(judge: User, assignment: Assignment, moment: datetime | None = None) -> bool:
+    return (assignment.judge_id == judge.id and assignment.active and scoring_open(assignment.round, moment))
+
+
+def reopen_score(manager: User, score: Score) -> None:
+    if not score.submitted:
+        raise Conflict(_l("This score is not submitted."))
+    score.status = "draft"
+    score.submitted_at = None
+    score.version += 1
+    db.session.flush()
+    record(manager, "judging.score.reopen", ("score", score.id), after={"assignment_id": score.assignment_id})
+    judge = score.assignment.judge
+    notify(judge, "judging_reopened", f"组织方重新开放了你对项目 #{score.assignment.application_id} 的评分。",
+           f"The organisers reopened your score of entry #{score.assignment.application_id}.",
+           f"/judging/assignments/{score.assignment_id}")
+
+
+# --- rankings ------------------------------------------------------------------------------------
+
+@dataclass
+class RoundRanking:
+    entries: dict  # application id -> Application
+    reports: dict  # application id -> EntryReport
+    overall: ranking_algo.RankingResult
+    per_track: dict  # track id -> RankingResult
+    track_rank: dict  # application id -> rank within its track
+
+
+def submitted_scores(rnd: Round) -> list[tuple[int, int, dict]]:
+    """(application id, judge id, values) of every submitted score of active assignments, in one query.
+    On PostgreSQL the rows come back as one JSON array decoded by a single json.loads: decoding
+    15,000 small JSON values one by one (plus a Python row object each) costs more than the query."""
+    where = (Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted")
+    if db.session.get_bind().dialect.name == "postgresql":
+        agg = sa.func.coalesce(sa.cast(sa.func.json_agg(sa.func.json_build_array(
+            Assignment.application_id, Assignment.judge_id, Score.values)), sa.Text), "[]")
+        text = db.session.execute(db.select(agg).select_from(Assignment).join(Score, Score.assignment_id == Assignment.id)
+                                  .where(*where)).scalar_one()
+        return [tuple(r) for r in json.loads(text)]
+    q = (db.select(Assignment.application_id, Assignment.judge_id, Score.values)
+         .join(Score, Score.assignment_id == Assignment.id).where(*where))
+    return [tuple(r) for r in db.session.execute(q)]
+
+
+# Process-local cache of the pure ranking, keyed by everything it depends on. The key costs one
+# small aggregate query, so a live leaderboard polled every second by several screens does not
+# reload and re-rank every score sheet of the round on every poll; any saved, reopened, recused or
+# removed score changes the key.
+_RANKING_CACHE: dict[tuple, tuple] = {}
+_RANKING_CACHE_SIZE = 16
+
+
+def _scores_signature(rnd: Round) -> tuple:
+    row = db.session.execute(
+        db.select(sa.func.count(Assignment.id), sa.func.max(Assignment.id), sa.func.count(Assignment.recused_at),
+                  sa.func.count(Score.id), sa.func.coalesce(sa.func.sum(Score.version), 0), sa.func.max(Score.updated_at),
+                  sa.func.count(Score.submitted_at))
+        .outerjoin(Score, Score.assignment_id == Assignment.id).where(Assignment.round_id == rnd.id)).one()
+    return tuple(str(v) for v in row)
+
+
+def compute_ranking(rnd: Round) -> RoundRanking:
+    """Entries (one column query), then the pure ranking of the submitted scores: from the cache when
+    nothing it depends on changed, else one more query for the score sheets."""
+    by_id = entry_rows(rnd)
+    entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
+    rubric = rubric_of(rnd)
+    key = (rnd.id, rnd.aggregation, tuple(rubric), hash(tuple(entry_tracks.items())), _scores_signature(rnd))
+    cached = _RANKING_CACHE.get(key)
+    if cached is None:
+        # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
+        # would walk them again and again (about a third of the time) and find nothing to free.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            scores = [ranking_algo.Score(app_id, judge_id, values)
+                      for app_id, judge_id, values in submitted_scores(rnd) if app_id in entry_tracks]
+            reports = ranking_algo.aggregate(rubric, entry_tracks, scores, method=rnd.aggregation)
+            overall, per_track = ranking_algo.rank(reports)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        cached = (reports, overall, per_track)
+        if len(_RANKING_CACHE) >= _RANKING_CACHE_SIZE:
+            _RANKING_CACHE.pop(next(iter(_RANKING_CACHE)))
+        _RANKING_CACHE[key] = cached
+    reports, overall, per_track = cached
+    track_rank = {r.entry_id: r.rank for res in per_track.values() for r in res.ranked}
+    return RoundRanking(by_id, reports, overall, per_track, track_rank)
+
+
+def judge_distribution(rnd: Round) -> list[dict]:
+    """Per judge: count, mean and a 10-bucket histogram of their submitted totals (leniency chart)."""
+    q = (db.select(Assignment.judge_id, Score.total).join(Score, Score.assignment_id == Assignment.id)
+         .where(Assignment.round_id == rnd.id, Score.status == "submitted", Score.total.is_not(None)))
+    per: dict[int, list[float]] = defaultdict(list)
+    for judge_id, total in db.session.execute(q):
+        per[judge_id].append(total)
+    out = []
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(per) or [0])))}
+    for judge_id, totals in sorted(per.items()):
+        buckets = [0] * 10
+        for t in totals:
+            buckets[min(int(t // 10), 9)] += 1
+        peak = max(buckets) or 1
+        out.append({"judge": users[judge_id], "count": len(totals), "mean": sum(totals) / len(totals),
+                    "buckets": buckets, "heights": [round(b / peak * 100) for b in buckets]})
+    return out
+
+
+def progress(rnd: Round) -> dict:
+    rows = db.session.execute(
+        db.select(Assignment.judge_id, Assignment.application_id, Score.status)
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
+        .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None))).all()
+    per_judge: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_entry: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for judge_id, app_id, status in rows:
+        for d, k in ((per_judge, judge_id), (per_entry, app_id)):
+            d[k][1] += 1
+            if status == "submitted":
+                d[k][0] += 1
+    return {"per_judge": per_judge, "per_entry": per_entry,
+            "submitted": sum(1 for r in rows if r[2] == "submitted"), "total": len(rows)}
+
+
+def unsubmitted_judges(rnd: Round) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for judge_id, (done, total) in progress(rnd)["per_judge"].items():
+        if done < total:
+            out[judge_id] = total - done
+    return out
+
+
+def remind_judges(actor, rnd: Round, judge_ids: list[int] | None = None, *, automatic: bool = False) -> int:
+    """Mail every judge with unsubmitted scores in the round (or the given ones). The 48-hour job
+    passes automatic=True: then a judge reminded before for this round is skipped (JudgeReminder)."""
+    pending = unsubmitted_judges(rnd)
+    if judge_ids is not None:
+        pending = {j: n for j, n in pending.items() if j in set(judge_ids)}
+    sent = 0
+    already = set()
+    if automatic:
+        already = set(db.session.scalars(db.select(JudgeReminder.judge_id).where(JudgeReminder.round_id == rnd.id)))
+    for judge_id, n in pending.items():
+        if judge_id in already:
+            continue
+        judge = db.session.get(User, judge_id)
+        if automatic:
+            try:
+                with db.session.begin_nested():
+                    db.session.add(JudgeReminder(round_id=rnd.id, judge_id=judge_id))
+                    db.session.flush()
+            except IntegrityError:
+                continue
+        queue_mail(judge.email, "judging_reminder", _l("Reminder: scores to submit"), locale=judge.locale or "zh_CN",
+                   user=judge, judge=judge, round=rnd, count=n, link=_public("/judging/"))
+        notify(judge, "judging_reminder", f"「{rnd.name_zh}」还有 {n} 个评分未提交。",
+               f"{n} scores still to submit in “{rnd.name_en or rnd.name_zh}”.", "/judging/")
+        sent += 1
+    if sent:
+        record(actor, "judging.remind", rnd, after={"judges": sent, "automatic": automatic})
+    return sent
+
+
+# --- advancement, awards, admission, publication -------------------------------------------------
+
+def results_of(rnd: Round) -> dict[int, RoundResult]:
+    return {r.application_id: r for r in db.session.scalars(db.select(RoundResult).where(RoundResult.round_id == rnd.id))}
+
+
+def advancement_proposal(rnd: Round, ranking: RoundRanking | None = None) -> set[int]:
+    ranking = ranking or compute_ranking(rnd)
+    if rnd.advancement_kind == "top_percent_overall":
+        return set(ranking_algo.top_percent_overall(ranking.overall, rnd.advancement_value))
+    return set(ranking_algo.top_n_per_track(ranking.per_track, rnd.advancement_value))
+
+
+def _store_figures(actor, rnd: Round, ranking: RoundRanking) -> dict[int, RoundResult]:
+    existing = results_of(rnd)
+    overall_rank = {r.entry_id: r.rank for r in ranking.overall.ranked}
+    now = utcnow()
+    for app_id, report in ranking.reports.items():
+        res = existing.get(app_id)
+        if res is None:
+            res = RoundResult(round_id=rnd.id, application_id=app_id)
+            db.session.add(res)
+            existing[app_id] = res
+        res.aggregated, res.raw_mean, res.normalized = report.aggregated, report.raw_mean, report.normalized
+        res.rank, res.track_rank = overall_rank.get(app_id), ranking.track_rank.get(app_id)
+        res.decided_at, res.decided_by_id = now, getattr(actor, "id", None)
+    return existing
+
+
+def confirm_advancement(actor, rnd: Round, advanced_ids: set[int]) -> dict:
+    """Record the decisions (the manager may have adjusted the proposal). Founders learn them only
+    when the results are published."""
+    state = round_state(rnd)
+    if state.results_published_at is not None:
+        raise Conflict(_l("The results of this round are already published."))
+    ranking = compute_ranking(rnd)
+    unknown = set(advanced_ids) - set(ranking.entries)
+    if unknown:
+        raise DomainError(_l("Some selected entries are not in this round."))
+    proposal = advancement_proposal(rnd, ranking)
+    results = _store_figures(actor, rnd, ranking)
+    for app_id, res in results.items():
+        res.decision = "advanced" if app_id in advanced_ids else "eliminated"
+    state.decisions_confirmed_at = utcnow()
+    db.session.flush()
+    record(actor, "judging.advancement", rnd, before={"proposal": sorted(proposal)},
+           after={"advanced": sorted(advanced_ids), "adjusted": sorted(set(advanced_ids) ^ proposal)})
+    return {"advanced": len(advanced_ids), "eliminated": len(results) - len(advanced_ids)}
+
+
+def award_proposal(rnd: Round, counts: dict[str, int], ranking: RoundRanking | None = None) -> dict[int, str]:
+    ranking = ranking or compute_ranking(rnd)
+    levels = ranking_algo.assign_awards(ranking.overall, {AWARD_TO_ALGO[k]: v for k, v in counts.items()})
+    back = {v: k for k, v in AWARD_TO_ALGO.items()}
+    return {app_id: back[level] for app_id, level in levels.items()}
+
+
+def confirm_awards(actor, rnd: Round, awards: dict[int, str | None], admitted_ids: set[int]) -> None:
+    """Final round: award level per entry and admission (入驻) of the chosen teams."""
+    if not is_final(rnd):
+        raise Conflict(_l("Awards are given in the final round."))
+    state = round_state(rnd)
+    if state.results_published_at is not None:
+        raise Conflict(_l("The results of this round are already published."))
+    ranking = compute_ranking(rnd)
+    if (set(awards) | set(admitted_ids)) - set(ranking.entries):
+        raise DomainError(_l("Some selected entries are not in this round."))
+    results = _store_figures(actor, rnd, ranking)
+    for app_id, res in results.items():
+        level = awards.get(app_id)
+        if level is not None and level not in AWARD_LEVELS:
+            raise DomainError(_l("Unknown award level."))
+        res.award_level = level
+    admit(actor, rnd, [ranking.entries[i] for i in admitted_ids], replace=True)
+    state.decisions_confirmed_at = utcnow()
+    db.session.flush()
+    record(actor, "judging.awards", rnd, after={"awards": {str(k): v for k, v in awards.items() if v},
+                                                "admitted": sorted(admitted_ids)})
+
+
+def admit(actor, rnd: Round, apps: list[Application], replace: bool = False) -> int:
+    existing = {a.application_id: a for a in db.session.scalars(
+        db.select(Admission).where(Admission.competition_id == rnd.competition_id))}
+    wanted = {a.id for a in apps}
+    if replace:
+        for app_id, row in existing.items():
+            if app_id not in wanted:
+                db.session.delete(row)
+    added = 0
+    for app in apps:
+        if app.id not in existing:
+            db.session.add(Admission(application_id=app.id, team_id=app.team_id, competition_id=app.competition_id,
+                                     admitted_by_id=getattr(actor, "id", None)))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def admitted_ids(competition_id: int) -> set[int]:
+    return set(db.session.scalars(db.select(Admission.application_id).where(Admission.competition_id == competition_id)))
+
+
+def is_admitted(app: Application) -> bool:
+    return db.session.scalar(db.select(sa.func.count(Admission.id)).where(Admission.application_id == app.id)) > 0
+
+
+def publish_results(actor, rnd: Round) -> int:
+    """Make the round's results visible to the teams now: status advanced/eliminated through the
+    applications service (timeline, notice and mail to each team)."""
+    state = round_state(rnd)
+    if state.results_published_at is not None:
+        raise Conflict(_l("The results of this round are already published."))
+    if state.decisions_confirmed_at is None:
+        raise Conflict(_l("Confirm the decisions before publishing."))
+    from ..applications.services import change_status
+
+    results = results_of(rnd)
+    apps = {a.id: a for a in db.session.scalars(db.select(Application).where(Application.id.in_(list(results) or [0])))}
+    for app_id, res in results.items():
+        if res.decision in ("advanced", "eliminated") and apps[app_id].status != res.decision:
+            change_status(actor, apps[app_id], res.decision, action="judging.result")
+    state.results_published_at = utcnow()
+    db.session.flush()
+    record(actor, "judging.publish", rnd, after={"entries": len(results)})
+    return len(results)
+
+
+def set_reveal(actor, rnd: Round, mode: str) -> None:
+    if mode not in REVEAL_MODES:
+        raise DomainError(_l("Unknown reveal setting."))
+    state = round_state(rnd)
+    before = state.reveal
+    state.reveal = mode
+    db.session.flush()
+    record(actor, "judging.reveal", rnd, before={"reveal": before}, after={"reveal": mode})
+
+
+def leaderboard(rnd: Round) -> dict:
+    """What the big screen shows, limited by the round's reveal setting."""
+    state = round_state(rnd, create=False)
+    reveal = state.reveal if state else "nothing"
+    total, submitted = db.session.execute(
+        db.select(sa.func.count(Assignment.id), sa.func.count(Score.submitted_at))
+        .outerjoin(Score, Score.assignment_id == Assignment.id)
+        .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None))).one()
+    data = {"round": rnd.name, "reveal": reveal, "submitted": submitted, "total": total, "rows": []}
+    if reveal == "nothing":
+        return data
+    ranking = compute_ranking(rnd)
+    for r in ranking.overall.ranked:
+        app = ranking.entries[r.entry_id]
+        row = {"rank": r.rank, "project": app.project_name, "track": app.track_name}
+        if reveal == "scores":
+            row["score"] = round(r.report.aggregated, 2)
+        data["rows"].append(row)
+    return data
+
+
+def founder_results(user: User, app: Application) -> list[dict]:
+    """Published results of the founder's own application, with the judges' feedback to the team.
+    Nothing before publication; never scores of other teams."""
+    if not app.is_owned_by(user):
+        raise NotAllowed(_l("This is not your application."))
+    out = []
+    rows = db.session.execute(
+        db.select(RoundResult, RoundState).join(RoundState, RoundState.round_id == RoundResult.round_id)
+        .where(RoundResult.application_id == app.id, RoundState.results_published_at.is_not(None))).all()
+    for res, state in rows:
+        rnd = db.session.get(Round, res.round_id)
+        feedback = [s.feedback_to_team for s in db.session.scalars(
+            db.select(Score).join(Assignment, Assignment.id == Score.assignment_id)
+            .where(Assignment.round_id == rnd.id, Assignment.application_id == app.id,
+                   Assignment.recused_at.is_(None), Score.status == "submitted", Score.feedback_to_team != ""))]
+        out.append({"round": rnd, "result": res, "feedback": feedback, "published_at": state.results_published_at,
+                    "admitted": is_admitted(app) if is_final(rnd) else False})
+    out.sort(key=lambda d: d["round"].position)
+    return out
+
+
+def reminder_due_rounds(moment: datetime | None = None) -> list[Round]:
+    """Rounds whose scoring window closes within the next 48 hours and is open now."""
+    moment = moment or utcnow()
+    return list(db.session.scalars(db.select(Round).where(
+        Round.scoring_closes_at.is_not(None), Round.scoring_closes_at > moment,
+        Round.scoring_closes_at <= moment + timedelta(hours=48),
+        Round.scoring_opens_at.is_not(None), Round.scoring_opens_at <= moment)))

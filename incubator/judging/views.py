@@ -1,0 +1,578 @@
+"""Judging pages: the judge's queue and scoring form, the managers' round pages, the live
+leaderboard and the founder's result. Views parse, load, check access, call a service, commit once."""
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from ..accounts.models import User
+from ..accounts.permissions import judge_required, manager_required
+from ..applications.models import Application, Team
+from ..competitions.models import Competition, Round, Track
+from ..errors import DomainError
+from ..extensions import db
+from . import services
+from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
+
+bp = Blueprint("judging", __name__)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _get(model, ident):
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _fail(exc: DomainError, target: str):
+    db.session.rollback()
+    flash(str(exc.message), "danger")
+    return redirect(target)
+
+
+def _ids(name: str) -> list[int]:
+    out = []
+    for v in request.form.getlist(name):
+        try:
+            out.append(int(v))
+        except ValueError:
+            abort(400)
+    return out
+
+
+def _int_arg(name: str, default: int = 0) -> int:
+    try:
+        return int(request.form.get(name, default))
+    except (TypeError, ValueError):
+        abort(400)
+
+
+# --- judge ---------------------------------------------------------------------------------------
+
+@bp.get("/judging/")
+@judge_required
+def queue():
+    return render_template("judging/queue.html", rounds=services.judge_queue(_me()))
+
+
+@bp.route("/judging/profile", methods=["GET", "POST"])
+@judge_required
+def profile():
+    me = _me()
+    prof = services.profile_of(me)
+    tracks = list(db.session.scalars(db.select(Track).join(Competition).where(Competition.status != "draft")
+                                     .order_by(Track.competition_id, Track.position)))
+    if request.method == "POST":
+        chosen = set(_ids("track_id"))
+        try:
+            services.save_profile(me, request.form.get("organization", ""), [t for t in tracks if t.id in chosen])
+        except DomainError as exc:
+            return _fail(exc, url_for(".profile"))
+        db.session.commit()
+        flash(_("Your judge profile is saved."), "success")
+        return redirect(url_for(".profile"))
+    conflicts = list(db.session.scalars(db.select(JudgeConflict).where(JudgeConflict.judge_id == me.id,
+                                                                       JudgeConflict.source == "declared")))
+    return render_template("judging/profile.html", profile=prof, tracks=tracks, conflicts=conflicts,
+                           chosen={t.id for t in prof.expertise} if prof else set())
+
+
+@bp.post("/judging/profile/conflicts")
+@judge_required
+def declare_conflict():
+    me = _me()
+    app = None
+    raw = (request.form.get("application_id") or "").strip().lstrip("#")
+    if raw:
+        if not raw.isdigit():
+            flash(_("Enter the entry number, e.g. 12."), "danger")
+            return redirect(url_for(".profile"))
+        app = db.session.get(Application, int(raw))
+        if app is None or app.submitted_at is None:
+            flash(_("There is no entry with this number."), "danger")
+            return redirect(url_for(".profile"))
+    try:
+        services.declare_conflict(me, application=app, organization=request.form.get("organization", ""),
+                                  reason=request.form.get("reason", ""))
+    except DomainError as exc:
+        return _fail(exc, url_for(".profile"))
+    db.session.commit()
+    flash(_("The conflict is recorded; you will not be assigned such entries."), "success")
+    return redirect(url_for(".profile"))
+
+
+@bp.post("/judging/profile/conflicts/<int:conflict_id>/delete")
+@judge_required
+def delete_conflict(conflict_id: int):
+    conflict = db.session.get(JudgeConflict, conflict_id)
+    if conflict is None or conflict.judge_id != current_user.id or conflict.source != "declared":
+        abort(404)
+    services.remove_conflict(_me(), conflict)
+    db.session.commit()
+    return redirect(url_for(".profile"))
+
+
+def _visible(assignment_id: int) -> Assignment:
+    a = services.visible_assignment(_me(), assignment_id)
+    if a is None:
+        abort(404)
+    return a
+
+
+@bp.route("/judging/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@judge_required
+def score_entry(assignment_id: int):
+    a = _visible(assignment_id)
+    rnd = a.round
+    score = a.score
+    errors: dict[str, str] = {}
+    form_values = {k: v for k, v in ((str(k), v) for k, v in (score.values if score else {}).items())}
+    comment = score.comment_to_organizers if score else ""
+    feedback = score.feedback_to_team if score else ""
+    version = score.version if score else 0
+    status = 200
+    if request.method == "POST":
+        form_values = {str(c.id): request.form.get(f"c{c.id}", "") for c in rnd.criteria}
+        comment = request.form.get("comment_to_organizers", "")
+        feedback = request.form.get("feedback_to_team", "")
+        submit = request.form.get("action") == "submit"
+        try:
+            services.save_score(_me(), a, values=form_values, version=_int_arg("version"), submit=submit,
+                                comment=comment, feedback=feedback)
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.field:
+                errors[exc.field] = str(exc.message)
+            else:
+                flash(str(exc.message), "danger")
+            status = exc.status_code
+        else:
+            # The confirmation is shown by the page we redirect to (?saved=...): the POST itself renders
+            # nothing and translates nothing, which keeps the live-final submit cheap.
+            target = url_for(".score_entry", assignment_id=a.id, saved="submitted" if submit else "draft")
+            # Nothing is read after this commit but the logged-in user (by the core after_request):
+            # keeping the loaded rows saves reloading the user and roles on every submit.
+            session = db.session()
+            session.expire_on_commit = False
+            try:
+                session.commit()
+            finally:
+                session.expire_on_commit = True
+            return redirect(target)
+    return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
+                           comment=comment, feedback=feedback, version=version, errors=errors,
+                           open=services.scoring_open(rnd), saved=request.args.get("saved"),
+                           deck_allowed=services.can_view_deck(_me(), a.application)), status
+
+
+@bp.post("/judging/assignments/<int:assignment_id>/recuse")
+@judge_required
+def recuse(assignment_id: int):
+    a = _visible(assignment_id)
+    try:
+        services.recuse(_me(), a, request.form.get("reason", ""))
+    except DomainError as exc:
+        return _fail(exc, url_for(".score_entry", assignment_id=a.id))
+    db.session.commit()
+    flash(_("You have recused yourself from this entry; the organisers are informed."), "success")
+    return redirect(url_for(".queue"))
+
+
+@bp.get("/judging/rounds/<int:round_id>/my-scores.csv")
+@judge_required
+def my_scores_csv(round_id: int):
+    """The judge's own scores of a round (identity hidden in blind rounds, as on every judge page)."""
+    rnd = _get(Round, round_id)
+    rows = [a for r in services.judge_queue(_me()) if r["round"].id == rnd.id for a in r["assignments"]]
+    if not rows:
+        abort(404)
+    header = [_("Entry"), _("Track")] + [c.name for c in rnd.criteria] + [_("Total"), _("Status")]
+    lines = []
+    for a in rows:
+        app = a.application
+        values = a.score.values if a.score else {}
+        lines.append([_entry_label(rnd, app), app.track.name if app.track else ""]
+                     + [values.get(str(c.id), "") for c in rnd.criteria]
+                     + [round(a.score.total, 2) if a.score and a.score.total is not None else "",
+                        a.score.status if a.score else ""])
+    return _csv_response(f"my-scores-round-{rnd.id}.csv", header, lines)
+
+
+def _entry_label(rnd: Round, app: Application) -> str:
+    if rnd.blind:
+        return _("Entry #%(id)s", id=app.id)
+    return f"#{app.id} {app.project_name}"
+
+
+# --- manager -------------------------------------------------------------------------------------
+
+@bp.get("/manage/judging/")
+@manager_required
+def manage_index():
+    comps = list(db.session.scalars(db.select(Competition).options(selectinload(Competition.rounds))
+                                    .order_by(Competition.created_at.desc())))
+    return render_template("judging/manage_index.html", competitions=comps)
+
+
+def _round(round_id: int) -> Round:
+    return _get(Round, round_id)
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>")
+@manager_required
+def dashboard(round_id: int):
+    rnd = _round(round_id)
+    entries = services.round_entries(rnd)
+    prog = services.progress(rnd)
+    judges = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(prog["per_judge"]) or [0])))}
+    return render_template("judging/dashboard.html", rnd=rnd, entries=entries, prog=prog, judges=judges,
+                           short=services.entries_short_of_judges(rnd, entries),
+                           distribution=services.judge_distribution(rnd), state=services.round_state(rnd, create=False),
+                           open=services.scoring_open(rnd), saved=request.args.get("saved"), final=services.is_final(rnd))
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/remind")
+@manager_required
+def remind(round_id: int):
+    rnd = _round(round_id)
+    ids = _ids("judge_id") or None
+    n = services.remind_judges(_me(), rnd, ids)
+    db.session.commit()
+    flash(_("Reminders sent to %(n)s judges.", n=n), "success")
+    return redirect(url_for(".dashboard", round_id=rnd.id))
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>/assignments")
+@manager_required
+def assignments_page(round_id: int):
+    rnd = _round(round_id)
+    entries = services.round_entries(rnd)
+    rows = list(db.session.scalars(db.select(Assignment).options(selectinload(Assignment.score),
+                                                                 selectinload(Assignment.judge))
+                                   .where(Assignment.round_id == rnd.id).order_by(Assignment.id)))
+    by_entry: dict[int, list] = {}
+    for a in rows:
+        by_entry.setdefault(a.application_id, []).append(a)
+    return render_template("judging/assignments.html", rnd=rnd, entries=entries, by_entry=by_entry,
+                           judges=services.all_judges(), tracks=rnd.competition.tracks,
+                           last_batch=services.last_batch(rnd))
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/assignments/add")
+@manager_required
+def assign_add(round_id: int):
+    rnd = _round(round_id)
+    judge = db.session.get(User, _int_arg("judge_id"))
+    if judge is None:
+        abort(404)
+    entries = services.round_entries(rnd)
+    ids = set(_ids("application_id"))
+    track_id = request.form.get("track_id", "")
+    if track_id.isdigit():
+        ids |= {a.id for a in entries if a.track_id == int(track_id)}
+    chosen = [a for a in entries if a.id in ids]
+    if not chosen:
+        flash(_("Choose entries or a track."), "warning")
+        return redirect(url_for(".assignments_page", round_id=rnd.id))
+    try:
+        result = services.assign_manual(_me(), rnd, judge, chosen)
+    except DomainError as exc:
+        return _fail(exc, url_for(".assignments_page", round_id=rnd.id))
+    db.session.commit()
+    flash(_("%(added)s assignments added; %(conflicted)s skipped for conflicts, %(existing)s already there.",
+            **result), "success")
+    return redirect(url_for(".assignments_page", round_id=rnd.id))
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/assignments/remove")
+@manager_required
+def assign_remove_bulk(round_id: int):
+    rnd = _round(round_id)
+    judge = db.session.get(User, _int_arg("judge_id"))
+    if judge is None:
+        abort(404)
+    ids = set(_ids("application_id"))
+    track_id = request.form.get("track_id", "")
+    if track_id.isdigit():
+        ids |= {a.id for a in services.round_entries(rnd) if a.track_id == int(track_id)}
+    result = services.unassign_bulk(_me(), rnd, judge, ids)
+    db.session.commit()
+    flash(_("%(removed)s assignments removed; %(kept_submitted)s kept because the score is submitted.", **result),
+          "success")
+    return redirect(url_for(".assignments_page", round_id=rnd.id))
+
+
+@bp.post("/manage/judging/assignments/<int:assignment_id>/remove")
+@manager_required
+def assign_remove(assignment_id: int):
+    a = _get(Assignment, assignment_id)
+    round_id = a.round_id
+    try:
+        services.unassign(_me(), a)
+    except DomainError as exc:
+        return _fail(exc, url_for(".assignments_page", round_id=round_id))
+    db.session.commit()
+    flash(_("Assignment removed."), "success")
+    return redirect(url_for(".assignments_page", round_id=round_id))
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>/auto")
+@manager_required
+def auto_preview(round_id: int):
+    rnd = _round(round_id)
+    preview = services.preview_auto_assign(rnd)
+    by_judge: dict = {}
+    for judge, app in preview.new_pairs:
+        by_judge.setdefault(judge, []).append(app)
+    return render_template("judging/auto.html", rnd=rnd, preview=preview, by_judge=by_judge)
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/auto/apply")
+@manager_required
+def auto_apply(round_id: int):
+    rnd = _round(round_id)
+    try:
+        _batch, n = services.apply_auto_assign(_me(), rnd)
+    except DomainError as exc:
+        return _fail(exc, url_for(".auto_preview", round_id=rnd.id))
+    db.session.commit()
+    flash(_("%(n)s assignments created.", n=n), "success")
+    return redirect(url_for(".assignments_page", round_id=rnd.id))
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/auto/undo")
+@manager_required
+def auto_undo(round_id: int):
+    rnd = _round(round_id)
+    try:
+        n = services.undo_last_auto_assign(_me(), rnd)
+    except DomainError as exc:
+        return _fail(exc, url_for(".assignments_page", round_id=rnd.id))
+    db.session.commit()
+    flash(_("The last automatic assignment was undone (%(n)s assignments removed).", n=n), "success")
+    return redirect(url_for(".assignments_page", round_id=rnd.id))
+
+
+@bp.post("/manage/judging/scores/<int:score_id>/reopen")
+@manager_required
+def reopen(score_id: int):
+    score = _get(Score, score_id)
+    try:
+        services.reopen_score(_me(), score)
+    except DomainError as exc:
+        return _fail(exc, url_for(".assignments_page", round_id=score.assignment.round_id))
+    db.session.commit()
+    flash(_("The score is open for the judge again."), "success")
+    return redirect(url_for(".assignments_page", round_id=score.assignment.round_id))
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>/rankings")
+@manager_required
+def rankings(round_id: int):
+    rnd = _round(round_id)
+    ranking = services.compute_ranking(rnd)
+    return render_template("judging/rankings.html", rnd=rnd, ranking=ranking, tracks=rnd.competition.tracks)
+
+
+def _csv_response(filename: str, header: list, rows: list) -> Response:
+    buf = io.StringIO()
+    buf.write("\ufeff")
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_safe(v) for v in row])
+    return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _safe(value):
+    """Spreadsheet formula injection: text starting with = + - @ is shown as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _xlsx_response(filename: str, header: list, rows: list) -> Response:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet("data")
+    sheet.append(header)
+    for row in rows:
+        sheet.append([_safe(v) for v in row])
+    with tempfile.TemporaryFile() as spool:
+        wb.save(spool)
+        spool.seek(0)
+        data = spool.read()
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def _score_rows(rnd: Round):
+    q = (db.select(Assignment).options(selectinload(Assignment.score), selectinload(Assignment.judge),
+                                       selectinload(Assignment.application).selectinload(Application.team))
+         .where(Assignment.round_id == rnd.id).order_by(Assignment.application_id, Assignment.judge_id))
+    header = [_("Entry"), _("Project"), _("Team"), _("Track"), _("Judge")] + [c.name for c in rnd.criteria] + [
+        _("Total"), _("Status"), _("Comment to organisers"), _("Feedback to the team"), _("Recused")]
+    rows = []
+    for a in db.session.scalars(q):
+        s = a.score
+        values = s.values if s else {}
+        app = a.application
+        rows.append([app.id, app.project_name, app.team.name, app.track.name if app.track else "", a.judge.name]
+                    + [values.get(str(c.id), "") for c in rnd.criteria]
+                    + [round(s.total, 2) if s and s.total is not None else "", s.status if s else "",
+                       s.comment_to_organizers if s else "", s.feedback_to_team if s else "",
+                       a.recusal_reason or ""])
+    return header, rows
+
+
+def _ranking_rows(rnd: Round):
+    ranking = services.compute_ranking(rnd)
+    header = [_("Rank"), _("Track rank"), _("Entry"), _("Project"), _("Team"), _("Track"), _("Scores"),
+              _("Aggregated"), _("Raw mean"), _("Normalised"), _("Spread"), _("Judges disagree")]
+    rows = []
+    for r in ranking.overall.ranked:
+        app, rep = ranking.entries[r.entry_id], r.report
+        rows.append([r.rank, ranking.track_rank.get(r.entry_id), app.id, app.project_name, app.team_name,
+                     app.track_name, rep.n_scores, round(rep.aggregated, 2),
+                     round(rep.raw_mean, 2), round(rep.normalized, 2), round(rep.spread_range, 2),
+                     "yes" if rep.disagreement else ""])
+    for app_id in ranking.overall.unscored:
+        app = ranking.entries[app_id]
+        rows.append(["", "", app.id, app.project_name, app.team_name, app.track_name, 0,
+                     "", "", "", "", ""])
+    return header, rows
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>/export/<kind>.<fmt>")
+@manager_required
+def export(round_id: int, kind: str, fmt: str):
+    rnd = _round(round_id)
+    if kind not in ("scores", "rankings") or fmt not in ("csv", "xlsx"):
+        abort(404)
+    header, rows = _score_rows(rnd) if kind == "scores" else _ranking_rows(rnd)
+    name = f"round-{rnd.id}-{kind}.{fmt}"
+    return _csv_response(name, header, rows) if fmt == "csv" else _xlsx_response(name, header, rows)
+
+
+@bp.route("/manage/judging/rounds/<int:round_id>/advancement", methods=["GET", "POST"])
+@manager_required
+def advancement(round_id: int):
+    rnd = _round(round_id)
+    if request.method == "POST":
+        try:
+            counts = services.confirm_advancement(_me(), rnd, set(_ids("advance")))
+        except DomainError as exc:
+            return _fail(exc, url_for(".advancement", round_id=rnd.id))
+        db.session.commit()
+        flash(_("Decisions confirmed: %(advanced)s advance, %(eliminated)s do not. Teams see them when you "
+                "publish.", **counts), "success")
+        return redirect(url_for(".advancement", round_id=rnd.id))
+    ranking = services.compute_ranking(rnd)
+    results = services.results_of(rnd)
+    state = services.round_state(rnd, create=False)
+    if state and state.decisions_confirmed_at:
+        chosen = {i for i, r in results.items() if r.decision == "advanced"}
+    else:
+        chosen = services.advancement_proposal(rnd, ranking)
+    return render_template("judging/advancement.html", rnd=rnd, ranking=ranking, chosen=chosen, state=state,
+                           final=services.is_final(rnd))
+
+
+@bp.route("/manage/judging/rounds/<int:round_id>/awards", methods=["GET", "POST"])
+@manager_required
+def awards(round_id: int):
+    rnd = _round(round_id)
+    if not services.is_final(rnd):
+        abort(404)
+    counts = {}
+    for level, default in zip(AWARD_LEVELS, (1, 2, 3, 5)):
+        raw = request.values.get(f"count_{level}", str(default))
+        counts[level] = int(raw) if raw.isdigit() else default
+    if request.method == "POST":
+        chosen = {}
+        for key, value in request.form.items():
+            if key.startswith("award_") and key[6:].isdigit():
+                if value and value not in AWARD_LEVELS:
+                    abort(400)
+                chosen[int(key[6:])] = value or None
+        try:
+            services.confirm_awards(_me(), rnd, chosen, set(_ids("admit")))
+        except DomainError as exc:
+            return _fail(exc, url_for(".awards", round_id=rnd.id))
+        db.session.commit()
+        flash(_("Awards and admissions saved. Teams see them when you publish."), "success")
+        return redirect(url_for(".awards", round_id=rnd.id))
+    ranking = services.compute_ranking(rnd)
+    results = services.results_of(rnd)
+    state = services.round_state(rnd, create=False)
+    if state and state.decisions_confirmed_at:
+        proposal = {i: r.award_level for i, r in results.items() if r.award_level}
+    else:
+        proposal = services.award_proposal(rnd, counts, ranking)
+    admitted = services.admitted_ids(rnd.competition_id)
+    return render_template("judging/awards.html", rnd=rnd, ranking=ranking, proposal=proposal, counts=counts,
+                           levels=AWARD_LEVELS, labels=AWARD_LABELS, admitted=admitted, state=state)
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/publish")
+@manager_required
+def publish(round_id: int):
+    rnd = _round(round_id)
+    try:
+        n = services.publish_results(_me(), rnd)
+    except DomainError as exc:
+        return _fail(exc, url_for(".dashboard", round_id=rnd.id))
+    db.session.commit()
+    flash(_("Results published to %(n)s teams.", n=n), "success")
+    return redirect(url_for(".dashboard", round_id=rnd.id))
+
+
+@bp.post("/manage/judging/rounds/<int:round_id>/reveal")
+@manager_required
+def reveal(round_id: int):
+    rnd = _round(round_id)
+    try:
+        services.set_reveal(_me(), rnd, request.form.get("reveal", ""))
+    except DomainError as exc:
+        return _fail(exc, url_for(".leaderboard_page", round_id=rnd.id))
+    db.session.commit()
+    return redirect(url_for(".leaderboard_page", round_id=rnd.id))
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>/leaderboard")
+@manager_required
+def leaderboard_page(round_id: int):
+    rnd = _round(round_id)
+    return render_template("judging/leaderboard.html", rnd=rnd, data=services.leaderboard(rnd),
+                           labels=REVEAL_LABELS, modes=REVEAL_MODES)
+
+
+@bp.get("/manage/judging/rounds/<int:round_id>/leaderboard.json")
+@manager_required
+def leaderboard_json(round_id: int):
+    rnd = _round(round_id)
+    return jsonify(services.leaderboard(rnd))
+
+
+# --- founder -------------------------------------------------------------------------------------
+
+@bp.get("/results/<int:application_id>")
+@login_required
+def founder_result(application_id: int):
+    app = db.session.get(Application, application_id)
+    if app is None or not app.is_owned_by(current_user):
+        abort(404)
+    return render_template("judging/result.html", app=app, results=services.founder_results(_me(), app),
+                           labels=AWARD_LABELS)

@@ -1,0 +1,104 @@
+"""The judging journey in Chromium: the manager auto-assigns, a judge scores on a 375x812 phone, the
+big-screen leaderboard updates without a reload, the manager advances and publishes, the founder
+sees the result."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import PASSWORD, end_test_transaction
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, base, email):
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.locator("#login-form").locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_result(
+        app, db, world, make_user, live_server, browser, output_dir):
+    comp = world.competition(judges_per_entry=1, advancement=("top_n_per_track", 1), tracks=("人工智能",))
+    rnd = comp.rounds[0]
+    e1 = world.entry(comp, project="智能巡检机器人")
+    e2 = world.entry(comp, project="芯片散热材料")
+    judge = world.judge(tracks=[comp.tracks[0]])
+    manager = make_user("manager", email="boss@example.cn")
+    # Plain values only from here on: on SQLite a lazy load would open a write transaction in the
+    # test thread and lock out the live server.
+    rnd_id, crit_ids = rnd.id, [c.id for c in rnd.criteria]
+    entries = [(e1.id, e1.project_name), (e2.id, e2.project_name)]
+    judge_name, judge_email = judge.name, judge.email
+    manager_email, founder_email = manager.email, e1.team.created_by.email
+    end_test_transaction()
+    db.session.close()
+    base = live_server.url
+
+    desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    mpage = desk.new_page()
+    mpage.set_default_timeout(15000)
+    _login(mpage, base, manager_email)
+    mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}/auto")
+    mpage.click("#apply-auto")
+    mpage.wait_for_url(f"**/manage/judging/rounds/{rnd_id}/assignments")
+    assert mpage.locator(f"#entry-{entries[0][0]}").inner_text().count(judge_name) == 1
+
+    board = desk.new_page()
+    board.set_default_timeout(15000)
+    board.goto(f"{base}/manage/judging/rounds/{rnd_id}/leaderboard")
+    board.select_option("#reveal", "scores")
+    board.locator(".judging-reveal button").click()
+    board.wait_for_load_state()
+    board.evaluate("window.__noReload = 'still here'")
+    assert board.locator("#lb-rows li").count() == 0
+
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812}, is_mobile=True,
+                                has_touch=True)
+    jpage = phone.new_page()
+    jpage.set_default_timeout(15000)
+    _login(jpage, base, judge_email)
+    jpage.goto(base + "/judging/")
+    assert "0 / 2" in jpage.content() or "2 个中已提交 0 个" in jpage.content() or "0 of 2" in jpage.content()
+    for (entry_id, project), values in zip(entries, (("9", "8"), ("6", "5"))):
+        first = entry_id == entries[0][0]
+        jpage.goto(base + "/judging/")
+        jpage.get_by_text(project).click()
+        for crit_id, value in zip(crit_ids, values):
+            jpage.fill(f"#c{crit_id}", value)
+        jpage.fill("#feedback_to_team", "路演清晰，建议补充量产计划。" if first else "")
+        assert jpage.evaluate("document.documentElement.scrollWidth") <= 375
+        box = jpage.locator("#submit-score").bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 300  # thumb-sized, full width
+        if first:
+            jpage.screenshot(path=str(output_dir / "judging-score-phone-375.png"), full_page=True)
+        jpage.click("#submit-score")
+        jpage.wait_for_load_state()
+        assert jpage.locator("#submit-score").count() == 0  # locked after submission
+        # the big screen shows the new score without reloading
+        board.locator("#lb-rows li", has_text=project).wait_for(timeout=5000)
+    assert board.evaluate("window.__noReload") == "still here"
+    assert board.locator("#lb-rows li").first.inner_text().startswith("1")
+    assert "86.00" in board.locator("#lb-rows").inner_text()
+    board.screenshot(path=str(output_dir / "judging-leaderboard.png"), full_page=True)
+
+    mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}/advancement")
+    assert mpage.locator(f"#adv-{entries[0][0]}").is_checked() and not mpage.locator(f"#adv-{entries[1][0]}").is_checked()
+    mpage.click("#confirm-advancement")
+    mpage.wait_for_load_state()
+    mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}")
+    mpage.click("#publish-results")
+    mpage.wait_for_load_state()
+    assert mpage.locator("#published").count() == 1
+
+    fctx = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812})
+    fpage = fctx.new_page()
+    fpage.set_default_timeout(15000)
+    _login(fpage, base, founder_email)
+    fpage.goto(f"{base}/results/{entries[0][0]}")
+    assert fpage.locator("#decision").count() == 1
+    assert "路演清晰" in fpage.content()
+    fpage.screenshot(path=str(output_dir / "judging-founder-result.png"), full_page=True)
+    for ctx in (desk, phone, fctx):
+        ctx.close()

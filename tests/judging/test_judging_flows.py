@@ -1,0 +1,507 @@
+"""Judging through the views: access matrix, blind rounds, scoring window, versions, automatic
+assignment with undo, conflicts, rankings, advancement, publication, reminders."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+
+from tests.conftest import csrf_from, login
+
+
+def client_for(app, user):
+    c = app.test_client()
+    login(c, user)
+    return c
+
+
+def post(c, url, data=None, page=None):
+    token = csrf_from(c, page or "/judging/" if page is None else page)
+    return c.post(url, data={**(data or {}), "csrf_token": token})
+
+
+def mpost(c, url, data=None):
+    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/manage/judging/")})
+
+
+def jpost(c, url, data=None):
+    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/judging/")})
+
+
+def crit_ids(rnd):
+    return [c.id for c in rnd.criteria]
+
+
+# --- pure helpers --------------------------------------------------------------------------------
+
+def test_normalize_organization_equates_spacing_width_case_and_legal_suffix():
+    from incubator.judging.models import normalize_organization as n
+
+    assert n("浙江大学") == n(" 浙江 大学 ") == n("浙江大学。")
+    assert n("嘉兴南湖科技有限公司") == n("嘉兴南湖科技") == n("嘉兴南湖科技股份有限公司")
+    assert n("Alibaba Co., Ltd.") == n("ALIBABA") == n("Ａｌｉｂａｂａ")
+    assert n("浙江大学") != n("浙江工业大学")
+    assert n("") == n(None) == n("  ，。") == ""
+
+
+# --- conflicts and assignment --------------------------------------------------------------------
+
+def test_auto_assign_never_assigns_automatic_or_declared_conflicts(app, db, world, make_user):
+    from incubator.judging import services
+
+    comp = world.competition(judges_per_entry=2)
+    rnd = comp.rounds[0]
+    a1 = world.entry(comp, 0, school="浙江 大学")
+    a2 = world.entry(comp, 1, company="嘉兴南湖科技有限公司")
+    a3 = world.entry(comp, 0)
+    j_zju = world.judge("浙江大学")  # automatic conflict with a1 (normalized)
+    j_co = world.judge("")
+    j3 = world.judge("")
+    j4 = world.judge("")
+    services.declare_conflict(j_co, organization="嘉兴南湖科技", reason="前雇主")  # declared org conflict with a2
+    services.declare_conflict(j3, application=a3, reason="亲属")
+    db.session.commit()
+    _batch, n = services.apply_auto_assign(None, rnd)
+    db.session.commit()
+    pairs = {(a.judge_id, a.application_id) for a in services.active_assignments(rnd)}
+    assert n == 6 and len(pairs) == 6
+    assert (j_zju.id, a1.id) not in pairs and (j_co.id, a2.id) not in pairs and (j3.id, a3.id) not in pairs
+    # manual assignment of a conflicted judge is refused too
+    result = services.assign_manual(None, rnd, j_zju, [a1])
+    assert result["conflicted"] == 1 and result["added"] == 0
+    assert j4.id in {j for j, _ in pairs}
+
+
+def test_auto_assign_through_view_applies_and_undo_restores(app, db, world, make_user, smtp):
+    from incubator.judging.models import Assignment
+    from incubator.notifications.models import OutboxMessage
+
+    comp = world.competition(judges_per_entry=2)
+    rnd = comp.rounds[0]
+    entries = [world.entry(comp, i % 2) for i in range(4)]
+    judges = [world.judge(tracks=[comp.tracks[i % 2]]) for i in range(3)]
+    manual = world.assign(rnd, judges[0], entries[0])
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    c = client_for(app, manager)
+    page = c.get(f"/manage/judging/rounds/{rnd.id}/auto").get_data(as_text=True)
+    assert "7" in page and 'id="apply-auto"' in page  # 4 entries x 2 - 1 manual = 7 new
+    r = mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/apply")
+    assert r.status_code == 302
+    db.session.expire_all()
+    rows = db.session.scalars(db.select(Assignment).where(Assignment.round_id == rnd.id)).all()
+    assert len(rows) == 8 and sum(1 for a in rows if a.source == "auto") == 7
+    loads = sorted(sum(1 for a in rows if a.judge_id == j.id) for j in judges)
+    assert loads[-1] - loads[0] <= 1
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 3  # each judge mailed once
+    r = mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/undo")
+    assert r.status_code == 302
+    db.session.expire_all()
+    rows = db.session.scalars(db.select(Assignment).where(Assignment.round_id == rnd.id)).all()
+    assert [a.id for a in rows] == [manual.id]
+
+
+def test_auto_assign_infeasible_names_the_entries_lacking_judges(app, db, world, make_user):
+    comp = world.competition(judges_per_entry=2)
+    rnd = comp.rounds[0]
+    ok = world.entry(comp, 0)
+    bad = world.entry(comp, 0, school="嘉兴学院", project="缺评委的项目")
+    world.judge("嘉兴学院")
+    world.judge("")
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    c = client_for(app, manager)
+    page = c.get(f"/manage/judging/rounds/{rnd.id}/auto").get_data(as_text=True)
+    assert 'id="infeasible"' in page and f"#{bad.id} 缺评委的项目" in page and f"#{ok.id} " not in page
+    r = mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/apply")
+    assert r.status_code == 302
+    from incubator.judging.models import Assignment
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
+
+
+# --- access matrix for judges --------------------------------------------------------------------
+
+def test_judge_urls_answer_404_for_entries_not_assigned_or_conflicted(app, db, world):
+    from incubator.judging import services
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    mine, theirs, conflicted = world.entry(comp), world.entry(comp), world.entry(comp)
+    me, other = world.judge(), world.judge()
+    a_mine = world.assign(rnd, me, mine)
+    a_theirs = world.assign(rnd, other, theirs)
+    a_conf = world.assign(rnd, me, conflicted)
+    db.session.commit()
+    services.declare_conflict(me, application=conflicted, reason="合作关系")  # also withdraws the assignment
+    db.session.commit()
+    c = client_for(app, me)
+    assert c.get(f"/judging/assignments/{a_mine.id}").status_code == 200
+    for aid in (a_theirs.id, a_conf.id, 999999):
+        assert c.get(f"/judging/assignments/{aid}").status_code == 404
+        assert jpost(c, f"/judging/assignments/{aid}", {"version": 0, "action": "draft"}).status_code == 404
+        assert jpost(c, f"/judging/assignments/{aid}/recuse", {"reason": "x"}).status_code == 404
+    queue = c.get("/judging/").get_data(as_text=True)
+    assert mine.project_name in queue and theirs.project_name not in queue and conflicted.project_name not in queue
+    assert services.can_view_deck(me, mine) and not services.can_view_deck(me, theirs)
+    assert not services.can_view_deck(me, conflicted)
+    assert c.get(f"/manage/judging/rounds/{rnd.id}").status_code == 403
+
+
+def test_can_view_deck_false_after_recusal_and_for_founders(app, db, world, make_user):
+    from incubator.judging import services
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    app_ = world.entry(comp)
+    judge = world.judge()
+    a = world.assign(rnd, judge, app_)
+    db.session.commit()
+    assert services.can_view_deck(judge, app_)
+    services.recuse(judge, a, "曾指导该团队")
+    assert not services.can_view_deck(judge, app_)
+    assert not services.can_view_deck(make_user("founder"), app_)
+    assert services.can_view_deck(make_user("manager"), app_)
+
+
+def test_blind_round_hides_team_identity_on_every_judge_page_and_export(app, db, world):
+    comp = world.competition(blind=True)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, school="秘密大学", company="隐身科技有限公司", team="隐身团队", project="隐身项目")
+    judge = world.judge()
+    a = world.assign(rnd, judge, entry)
+    db.session.commit()
+    c = client_for(app, judge)
+    pages = [c.get("/judging/"), c.get(f"/judging/assignments/{a.id}"),
+             c.get(f"/judging/rounds/{rnd.id}/my-scores.csv")]
+    for r in pages:
+        assert r.status_code == 200
+        body = r.get_data(as_text=True)
+        for secret in ("秘密大学", "隐身科技", "隐身团队", "隐身项目", "队长"):
+            assert secret not in body
+    assert f"#{entry.id}" in pages[1].get_data(as_text=True)
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+def test_scoring_outside_window_is_read_only(app, db, world):
+    from incubator.judging.models import Score
+
+    comp = world.competition(open_=False)
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    c = client_for(app, judge)
+    page = c.get(f"/judging/assignments/{a.id}").get_data(as_text=True)
+    assert "read-only" in page or "只读" in page
+    assert 'id="submit-score"' not in page
+    c1, c2 = crit_ids(rnd)
+    r = jpost(c, f"/judging/assignments/{a.id}", {"version": 0, "action": "submit", f"c{c1}": "8", f"c{c2}": "7"})
+    assert r.status_code == 403
+    assert db.session.scalar(db.select(db.func.count(Score.id))) == 0
+
+
+def test_score_draft_then_submit_locks_and_stale_tab_gets_conflict(app, db, world, make_user):
+    from incubator.judging.models import Score
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    c = client_for(app, judge)
+    c1, c2 = crit_ids(rnd)
+    url = f"/judging/assignments/{a.id}"
+    r = jpost(c, url, {"version": 0, "action": "draft", f"c{c1}": "7.5", f"c{c2}": ""})
+    assert r.status_code == 302
+    # a second tab still built from version 0 must not overwrite the draft
+    r = jpost(c, url, {"version": 0, "action": "draft", f"c{c1}": "1", f"c{c2}": "1"})
+    assert r.status_code == 409
+    assert "reload" in r.get_data(as_text=True).lower() or "重新加载" in r.get_data(as_text=True)
+    db.session.expire_all()
+    s = db.session.scalar(db.select(Score))
+    assert s.values == {str(c1): 7.5} and s.version == 1
+    # bad values get a clear 400
+    r = jpost(c, url, {"version": 1, "action": "submit", f"c{c1}": "7.3", f"c{c2}": "8"})
+    assert r.status_code == 400
+    r = jpost(c, url, {"version": 1, "action": "submit", f"c{c1}": "11", f"c{c2}": "8"})
+    assert r.status_code == 400
+    r = jpost(c, url, {"version": 1, "action": "submit", f"c{c1}": "7.5", f"c{c2}": "8", "feedback_to_team": "很好"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    s = db.session.scalar(db.select(Score))
+    assert s.status == "submitted" and s.version == 2 and s.total == pytest.approx((0.6 * 0.75 + 0.4 * 0.8) * 100)
+    r = jpost(c, url, {"version": 2, "action": "draft", f"c{c1}": "1", f"c{c2}": "1"})
+    assert r.status_code == 409
+    manager = make_user("manager", email="m@example.cn")
+    m = client_for(app, manager)
+    assert mpost(m, f"/manage/judging/scores/{s.id}/reopen").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Score, s.id).status == "draft"
+
+
+def test_recusal_notifies_managers_and_entry_shows_short_of_judges(app, db, world, make_user):
+    from incubator.notifications.models import Notice
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, project="回避项目")
+    judge = world.judge()
+    a = world.assign(rnd, judge, entry)
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    c = client_for(app, judge)
+    r = jpost(c, f"/judging/assignments/{a.id}/recuse", {"reason": "我曾投资该团队"})
+    assert r.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Notice.id)).where(Notice.user_id == manager.id)) == 1
+    m = client_for(app, manager)
+    page = m.get(f"/manage/judging/rounds/{rnd.id}").get_data(as_text=True)
+    short = page.split('id="short-entries"')[1].split("</ul>")[0]
+    assert "回避项目" in short
+    assert c.get(f"/judging/assignments/{a.id}").status_code == 404
+
+
+# --- rankings, advancement, publication ----------------------------------------------------------
+
+def _hand_example(world, db):
+    comp = world.competition(judges_per_entry=2, advancement=("top_n_per_track", 1))
+    rnd = comp.rounds[0]
+    e1, e2, e3 = world.entry(comp, 0, project="甲"), world.entry(comp, 0, project="乙"), world.entry(comp, 1, project="丙")
+    j1, j2 = world.judge(), world.judge()
+    c1, c2 = crit_ids(rnd)
+    # weights 60/40, max 10: total = 6*v1 + 4*v2
+    world.score(world.assign(rnd, j1, e1), {c1: 9, c2: 8}, feedback="技术扎实")  # 86
+    world.score(world.assign(rnd, j2, e1), {c1: 7, c2: 6})  # 66 -> mean 76
+    world.score(world.assign(rnd, j1, e2), {c1: 8, c2: 7})  # 76
+    world.score(world.assign(rnd, j2, e2), {c1: 8, c2: 7})  # 76 -> mean 76, ties e1 on total; top criterion 8 = 8 ...
+    world.score(world.assign(rnd, j1, e3), {c1: 5, c2: 5})  # 50
+    world.score(world.assign(rnd, j2, e3), {c1: 6, c2: 4}, status="draft")  # drafts never count
+    db.session.commit()
+    return comp, rnd, (e1, e2, e3)
+
+
+def test_ranking_page_matches_ranking_module_on_hand_example(app, db, world, make_user):
+    from incubator.judging import ranking
+
+    comp, rnd, (e1, e2, e3) = _hand_example(world, db)
+    c1, c2 = (str(i) for i in crit_ids(rnd))
+    rubric = [ranking.Criterion(c1, 60, 10), ranking.Criterion(c2, 40, 10)]
+    scores = [ranking.Score(e1.id, 1, {c1: 9, c2: 8}), ranking.Score(e1.id, 2, {c1: 7, c2: 6}),
+              ranking.Score(e2.id, 1, {c1: 8, c2: 7}), ranking.Score(e2.id, 2, {c1: 8, c2: 7}),
+              ranking.Score(e3.id, 1, {c1: 5, c2: 5})]
+    reports = ranking.aggregate(rubric, {e1.id: 0, e2.id: 0, e3.id: 1}, scores, method="mean")
+    overall, _ = ranking.rank(reports)
+    expected = [(r.entry_id, r.rank) for r in overall.ranked]
+    # by hand: e1 and e2 both 76.00; top criterion mean 8 vs 8; top scores 0 vs 0 -> tie at 1; e3 50 -> 3
+    assert sorted(expected) == sorted([(e1.id, 1), (e2.id, 1), (e3.id, 3)])
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    page = m.get(f"/manage/judging/rounds/{rnd.id}/rankings").get_data(as_text=True)
+    table = page.split('id="overall"')[1].split("</table>")[0]
+    for entry_id, rank_no in expected:
+        assert f'data-entry="{entry_id}" data-rank="{rank_no}"' in table
+    assert "76.00" in table and "50.00" in table
+    csv_text = m.get(f"/manage/judging/rounds/{rnd.id}/export/rankings.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(csv_text.lstrip("\ufeff"))))
+    assert len(rows) == 4 and {r[2] for r in rows[1:]} == {str(e1.id), str(e2.id), str(e3.id)}
+    xlsx = m.get(f"/manage/judging/rounds/{rnd.id}/export/scores.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    scores_csv = m.get(f"/manage/judging/rounds/{rnd.id}/export/scores.csv").get_data(as_text=True)
+    assert "技术扎实" in scores_csv and len(list(csv.reader(io.StringIO(scores_csv)))) == 7
+
+
+def test_founder_sees_result_and_feedback_only_after_publication_and_only_own(app, db, world, make_user):
+    from incubator.applications.models import Application
+
+    comp, rnd, (e1, e2, e3) = _hand_example(world, db)
+    founder1 = e1.team.created_by
+    founder3 = e3.team.created_by
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    f = client_for(app, founder1)
+    page = f.get(f"/results/{e1.id}").get_data(as_text=True)
+    assert 'id="no-results"' in page and "技术扎实" not in page and "76.00" not in page
+    assert f.get(f"/results/{e2.id}").status_code == 404
+    m = client_for(app, manager)
+    adv = m.get(f"/manage/judging/rounds/{rnd.id}/advancement").get_data(as_text=True)
+    # top 1 per track: e1 and e2 tie in track 0 (both advance), e3 top of track 1
+    for e in (e1, e2, e3):
+        assert f'value="{e.id}" id="adv-{e.id}" checked' in adv
+    # manager adjusts: e3 does not advance
+    r = m.post(f"/manage/judging/rounds/{rnd.id}/advancement",
+               data={"advance": [e1.id, e2.id], "csrf_token": csrf_from(m, "/manage/judging/")})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Application, e3.id).status == "submitted"  # nothing visible before publication
+    assert 'id="no-results"' in f.get(f"/results/{e1.id}").get_data(as_text=True)
+    assert mpost(m, f"/manage/judging/rounds/{rnd.id}/publish").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Application, e1.id).status == "advanced"
+    assert db.session.get(Application, e3.id).status == "eliminated"
+    page = f.get(f"/results/{e1.id}").get_data(as_text=True)
+    assert "技术扎实" in page and 'id="decision"' in page
+    other = client_for(app, founder3).get(f"/results/{e3.id}").get_data(as_text=True)
+    assert "技术扎实" not in other and "76.00" not in other
+    assert client_for(app, founder3).get(f"/results/{e1.id}").status_code == 404
+
+
+def test_final_round_awards_and_admission(app, db, world, make_user):
+    from incubator.judging import services
+    from incubator.judging.models import Admission
+
+    comp = world.competition(rounds=1, judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entries = [world.entry(comp) for _ in range(3)]
+    judge = world.judge()
+    c1, c2 = crit_ids(rnd)
+    for e, v in zip(entries, (9, 7, 5)):
+        world.score(world.assign(rnd, judge, e), {c1: v, c2: v})
+    db.session.commit()
+    assert services.award_proposal(rnd, {"first": 1, "second": 1}) == {entries[0].id: "first", entries[1].id: "second"}
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    r = m.post(f"/manage/judging/rounds/{rnd.id}/awards",
+               data={f"award_{entries[0].id}": "first", f"award_{entries[1].id}": "third", "admit": [entries[0].id],
+                     "csrf_token": csrf_from(m, "/manage/judging/")})
+    assert r.status_code == 302
+    assert [a.application_id for a in db.session.scalars(db.select(Admission))] == [entries[0].id]
+    assert mpost(m, f"/manage/judging/rounds/{rnd.id}/publish").status_code == 302
+    page = client_for(app, entries[0].team.created_by).get(f"/results/{entries[0].id}").get_data(as_text=True)
+    assert 'id="award"' in page and 'id="admitted"' in page
+
+
+def test_leaderboard_json_shows_only_what_is_revealed(app, db, world, make_user):
+    comp, rnd, (e1, e2, e3) = _hand_example(world, db)
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    data = m.get(f"/manage/judging/rounds/{rnd.id}/leaderboard.json").get_json()
+    assert data["rows"] == [] and data["submitted"] == 5
+    mpost(m, f"/manage/judging/rounds/{rnd.id}/reveal", {"reveal": "ranks"})
+    data = m.get(f"/manage/judging/rounds/{rnd.id}/leaderboard.json").get_json()
+    assert [r["rank"] for r in data["rows"]] == [1, 1, 3] and all("score" not in r for r in data["rows"])
+    mpost(m, f"/manage/judging/rounds/{rnd.id}/reveal", {"reveal": "scores"})
+    data = m.get(f"/manage/judging/rounds/{rnd.id}/leaderboard.json").get_json()
+    assert data["rows"][0]["score"] == 76.0
+
+
+def test_deadline_reminder_job_mails_each_judge_once_per_round(app, db, world):
+    from incubator.judging.jobs import send_deadline_reminders
+    from incubator.judging.models import JudgeReminder
+    from incubator.notifications.models import OutboxMessage
+    from incubator.timeutils import utcnow
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    rnd.scoring_closes_at = utcnow() + timedelta(hours=30)
+    e1, e2 = world.entry(comp), world.entry(comp)
+    lazy, done = world.judge(), world.judge()
+    world.assign(rnd, lazy, e1)
+    world.score(world.assign(rnd, done, e2), {c: 5 for c in crit_ids(rnd)})
+    db.session.commit()
+    assert send_deadline_reminders() == {"rounds": 1, "reminded": 1}
+    db.session.commit()
+    assert send_deadline_reminders() == {"rounds": 1, "reminded": 0}
+    db.session.commit()
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 1
+    assert db.session.scalar(db.select(JudgeReminder.judge_id)) == lazy.id
+
+
+def test_automatic_conflicts_are_recorded_when_auto_assigning(app, db, world):
+    from incubator.judging import services
+    from incubator.judging.models import JudgeConflict
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, school="Zhejiang University ")
+    judge = world.judge("zhejiang university")
+    world.judge("")
+    db.session.commit()
+    services.apply_auto_assign(None, rnd)
+    services.apply_auto_assign(None, rnd)  # nothing new: no second automatic row
+    rows = db.session.scalars(db.select(JudgeConflict)).all()
+    assert [(c.judge_id, c.application_id, c.source) for c in rows] == [(judge.id, entry.id, "automatic")]
+
+
+@pytest.mark.parametrize("page", ["queue", "assignments", "dashboard", "rankings"])
+def test_list_pages_run_a_fixed_number_of_queries(app, db, world, make_user, page):
+    """Eager loading: the query count of each list page does not grow with the number of entries."""
+    import sqlalchemy as sa
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    c1, c2 = crit_ids(rnd)
+    url = {"queue": "/judging/", "assignments": f"/manage/judging/rounds/{rnd.id}/assignments",
+           "dashboard": f"/manage/judging/rounds/{rnd.id}", "rankings": f"/manage/judging/rounds/{rnd.id}/rankings"}[page]
+    client = client_for(app, judge if page == "queue" else manager)
+
+    def count_queries():
+        seen = []
+
+        def listener(*args):
+            seen.append(1)
+
+        sa.event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    def add_entries(n):
+        for _ in range(n):
+            e = world.entry(comp, _ % 2)
+            world.score(world.assign(rnd, judge, e), {c1: 7, c2: 8})
+        db.session.commit()
+
+    add_entries(2)
+    few = count_queries()
+    add_entries(5)
+    many = count_queries()
+    assert many == few
+
+
+def test_manual_bulk_assign_by_track_and_bulk_remove_keeps_submitted(app, db, world, make_user):
+    from incubator.judging.models import Assignment
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    ai = [world.entry(comp, 0) for _ in range(3)]
+    world.entry(comp, 1)
+    judge = world.judge()
+    db.session.commit()
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    r = mpost(m, f"/manage/judging/rounds/{rnd.id}/assignments/add", {"judge_id": judge.id,
+                                                                       "track_id": comp.tracks[0].id})
+    assert r.status_code == 302
+    rows = db.session.scalars(db.select(Assignment)).all()
+    assert sorted(a.application_id for a in rows) == sorted(a.id for a in ai)
+    world.score(rows[0], {c: 5 for c in crit_ids(rnd)})
+    db.session.commit()
+    r = m.post(f"/manage/judging/rounds/{rnd.id}/assignments/remove",
+               data={"judge_id": judge.id, "application_id": [a.id for a in ai],
+                     "csrf_token": csrf_from(m, "/manage/judging/")})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert [a.id for a in db.session.scalars(db.select(Assignment))] == [rows[0].id]
+
+
+def test_demo_seed_profiles_and_assigns_the_demo_round_once(app, db):
+    from incubator import demo
+    from incubator.applications import demo as applications_demo
+    from incubator.competitions import demo as competitions_demo
+    from incubator.judging import demo as judging_demo
+    from incubator.judging import services
+
+    demo.seed()
+    comp = competitions_demo.seed()
+    applications_demo.seed(comp)
+    db.session.commit()
+    first = judging_demo.seed()
+    db.session.commit()
+    assert first["profiles"] == 4 and first["assignments"] > 0
+    assert judging_demo.seed() == {"profiles": 0, "assignments": 0, "scores": 0}
+    rnd = comp.rounds[0]
+    assert services.entries_short_of_judges(rnd) == []
+    pairs = {(a.judge_id, a.application_id) for a in services.active_assignments(rnd)}
+    assert not pairs & services.conflict_pairs(services.round_entries(rnd), [j for j, _ in pairs])
