@@ -213,8 +213,16 @@ def _stream_size(stream) -> int | None:
 
 # --- download ---------------------------------------------------------------------------------
 
+class DeckMissing(DomainError):
+    status_code = 404
+
+
 def download_url(deck: Deck) -> str:
     """A link valid for DOWNLOAD_SECONDS that saves the file under its original name. The caller
-    has checked can_download_deck."""
-    return get_storage().presigned_get(deck.key, deck.original_filename, DOWNLOAD_SECONDS,
-                                       content_type=deck.content_type)
+    has checked can_download_deck. Signing needs no network, so the store is asked first (one
+    HEAD): a person gets our "try again later" page, not the browser's connection error."""
+    storage = get_storage()
+    if storage.head(deck.key) is None:
+        log.error("deck %s (application %s) has no object %s", deck.id, deck.application_id, deck.key)
+        raise DeckMissing(_l("The file of this deck is missing from the file store. Ask the team to upload it again."))
+    return storage.presigned_get(deck.key, deck.original_filename, DOWNLOAD_SECONDS, content_type=deck.content_type)

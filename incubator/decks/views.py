@@ -132,4 +132,8 @@ def download(deck_id: int):
     deck = db.session.get(Deck, deck_id)
     if deck is None or not can_download_deck(current_user, deck.application):
         abort(404)
-    return redirect(services.download_url(deck), code=302)
+    try:
+        url = services.download_url(deck)
+    except DomainError as exc:
+        return render_template("errors/error.html", code=exc.status_code, message=exc.message), exc.status_code
+    return redirect(url, code=302)
