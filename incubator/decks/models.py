@@ -63,13 +63,14 @@ class Deck(db.Model):
 
 # --- who may download ----------------------------------------------------------------------------
 
-# EXTENSION POINT for the judging feature (another branch). When the module below exists, its
-# function `can_read_entry(user, application) -> bool` decides for judges: it should return True
-# only for a judge assigned to this entry who has not declared a conflict. Until judging is
-# merged the module does not exist and judges get no deck. A module that exists but fails to
-# import raises: a broken judging module must not silently hide (or show) decks.
-JUDGE_ACCESS_MODULE = "incubator.judging.access"
-JUDGE_ACCESS_FUNCTION = "can_read_entry"
+# EXTENSION POINT for the judging feature (built on another branch). When the module below
+# exists, its function `can_view_deck(judge, application) -> bool` decides for judges: True only
+# for a judge with an active assignment on this entry and no conflict with it (main's
+# incubator/judging/services.py has exactly this function). On this branch the module does not
+# exist yet, so judges get no deck. A module that exists but fails to import raises: a broken
+# judging module must not silently hide (or show) decks.
+JUDGE_ACCESS_MODULE = "incubator.judging.services"
+JUDGE_ACCESS_FUNCTION = "can_view_deck"
 
 
 def judge_may_read(user, application: Application) -> bool:

@@ -1,5 +1,5 @@
-"""Stands in for incubator.judging.access in the extension-point test: every judge is assigned."""
+"""Stands in for incubator.judging.services in the extension-point test: every judge is assigned."""
 
 
-def can_read_entry(user, application) -> bool:
+def can_view_deck(judge, application) -> bool:
     return True
