@@ -20,7 +20,7 @@ from ..accounts.permissions import founder_required
 from ..applications.models import Application
 from ..applications.services import STEP_LABELS, STEPS
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, limiter
 from . import services
 from .models import Deck, can_download_deck, can_upload_deck
 
@@ -89,6 +89,7 @@ def upload(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/deck/ticket")
+@limiter.limit("30 per minute")  # each ticket is a row and a signed form; a person needs a few
 @founder_required
 def ticket(application_id: int):
     application = _own(application_id)
