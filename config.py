@@ -51,6 +51,9 @@ class Config:
     S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID", "incubator-dev")
     S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY", "incubator-dev-secret")
     S3_ADDRESSING_STYLE = env("S3_ADDRESSING_STYLE", "path")  # "path" or "virtual"
+    # Largest pitch deck (PDF/PPTX) in bytes, signed into each presigned POST. The no-JS upload
+    # goes through the app, so keep MAX_CONTENT_LENGTH above it.
+    DECK_MAX_BYTES = env_int("DECK_MAX_BYTES", 50 * 1024 * 1024)
 
     MAIL_SERVER = env("MAIL_SERVER", "127.0.0.1")
     MAIL_PORT = env_int("MAIL_PORT", 8025)

@@ -157,7 +157,7 @@ def select_locale():
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import storage
+    from . import decks, storage
     from .accounts.views import bp as accounts_bp
     from .applications.views import bp as applications_bp
     from .audit.views import bp as audit_bp
@@ -172,6 +172,7 @@ def register_blueprints(app: Flask) -> None:
                       applications_bp, judging_bp):
         app.register_blueprint(blueprint)
     storage.register(app)  # its blueprint, `flask storage`, and the 503 page for an unreachable store
+    decks.register(app)  # deck upload/download routes and the deck_versions template global
 
 
 CSP = (

@@ -19,9 +19,10 @@ from .creditcode import is_valid_credit_code
 from .models import (APPLICATION_STATUSES, MANAGER_TARGET_STATUSES, STAGES, Application, ApplicationAnswer,
                      StatusChange, Team, TeamMember)
 
-STEPS = ("project", "team", "company", "questions", "review")
+# "deck" is served by the decks feature (decks.views.page); the other steps by this package.
+STEPS = ("project", "team", "company", "questions", "deck", "review")
 STEP_LABELS = {"project": _l("Project"), "team": _l("Team members"), "company": _l("Company & needs"),
-               "questions": _l("Questions"), "review": _l("Review & submit")}
+               "questions": _l("Questions"), "deck": _l("Pitch deck"), "review": _l("Review & submit")}
 PROJECT_FIELDS = ("track_id", "project_name", "one_line_pitch", "description", "stage")
 COMPANY_FIELDS = ("company_name", "credit_code", "funding_sought", "desks_wanted")
 MEMBER_FIELDS = ("name", "role_in_team", "school_or_employer", "birth_year", "graduation_year", "contact")

@@ -44,6 +44,8 @@ def _prev_step(step: str) -> str:
 def _step_url(app: Application, step: str) -> str:
     if step == "review":
         return url_for(".review", application_id=app.id)
+    if step == "deck":
+        return url_for("decks.page", application_id=app.id)
     return url_for(".step", application_id=app.id, step=step)
 
 

@@ -8,23 +8,6 @@ from decimal import Decimal
 import pytest
 
 
-@pytest.fixture(autouse=True)
-def fresh_csrf_cache_per_request(request):
-    """Same work-around as tests/competitions/conftest.py (requests share flask.g under the pushed app
-    context), only for the tests that use the app: the pure algorithm tests need no database."""
-    if "app" not in request.fixturenames:
-        yield
-        return
-    app = request.getfixturevalue("app")
-    from flask import g
-
-    @app.before_request
-    def _drop_cached_csrf_token():
-        g.pop("csrf_token", None)
-
-    yield
-
-
 class World:
     def __init__(self, db, make_user):
         self.db = db
