@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
-.PHONY: help install run test test-postgres test-sqlite system-deps postgres translations translations-update \
+.PHONY: help install run test test-postgres test-sqlite system-deps postgres translations translations-update bench-deps \
         translations-check migrate-check bench clean
 
 help:
@@ -62,8 +62,13 @@ test-postgres:
 test-sqlite:
 	TEST_BACKEND=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install postgres
-	@echo "see docs/benchmarks.md for each benchmark's command"
+# Benchmarks need wrk (Debian package) as the HTTP load generator; figures go in docs/benchmarks.md.
+bench-deps: install postgres
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+bench: bench-deps
+	@echo "Each benchmark prints its figures; see docs/benchmarks.md for the commands, e.g.:"
+	@echo "  $(BIN)/python -m bench.bench_assign --preset 10k --baseline"
 
 clean:
 	rm -rf $(VENV) test-output .pytest_cache

@@ -30,6 +30,10 @@ def env_bool(name: str, default: bool) -> bool:
     return env(name, "1" if default else "0").lower() in ("1", "true", "yes", "on")
 
 
+class ConfigurationError(RuntimeError):
+    """A setting makes the platform unsafe or unable to start; the message says which, in one line."""
+
+
 class Config:
     ENV_NAME = "base"
     SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
@@ -107,7 +111,7 @@ class ProductionConfig(Config):
     def validate(cls) -> None:
         key = env("SECRET_KEY")
         if not key or key == DEV_SECRET_KEY or len(key) < 32:
-            raise RuntimeError(
+            raise ConfigurationError(
                 "Refusing to start in production: set SECRET_KEY to a random value of at least 32 "
                 "characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
             )

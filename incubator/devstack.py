@@ -167,6 +167,10 @@ def run_dev(host: str = "127.0.0.1", port: int = 5000) -> int:
         if weed is not None:
             weed.stop()
 
+    def on_term(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)  # `kill` stops everything as Ctrl-C does
     try:
         if not os.environ.get("S3_ENDPOINT_URL"):
             s3_port = int(Config.S3_ENDPOINT_URL.rsplit(":", 1)[-1])

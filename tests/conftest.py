@@ -9,6 +9,7 @@ server capturing mail, and (for browser tests) Debian's Chromium driven by Playw
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import os
 import re
@@ -209,9 +210,12 @@ def end_test_transaction() -> None:
     begins IMMEDIATE (one writer at a time), so a transaction left open by the test thread would
     make the request wait for the lock; on both backends it also means the test reads fresh rows
     afterwards. Browser tests call this before driving the page."""
+    from flask import has_app_context
+
     from incubator.extensions import db as _db
 
-    _db.session.commit()
+    if has_app_context():  # redirects followed by the client run inside the request's empty context
+        _db.session.commit()
 
 
 @pytest.fixture
@@ -219,9 +223,12 @@ def client(app):
     from flask.testing import FlaskClient
 
     class CommittingClient(FlaskClient):
+        """Each request runs in an empty contextvars context, as in a real server: its own app
+        context, `g`, login state and database session, not the ones the test pushed."""
+
         def open(self, *args, **kwargs):
             end_test_transaction()
-            return super().open(*args, **kwargs)
+            return contextvars.Context().run(super().open, *args, **kwargs)
 
     app.test_client_class = CommittingClient
     return app.test_client()

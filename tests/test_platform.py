@@ -1,0 +1,195 @@
+"""The platform's wiring: schema from migrations, translations, security headers, error pages,
+configuration, the language switch and SQLite under concurrent writers."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timezone
+
+import pytest
+
+from incubator.enums import Role
+from tests.conftest import BACKEND, csrf_from, login, post_form
+
+
+def test_models_and_migrations_agree(app, db):
+    """`flask db migrate` would generate nothing: every model change has its migration."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = compare_metadata(context, db.metadata)
+    assert diff == []
+
+
+def test_every_string_has_a_chinese_translation():
+    from incubator.i18n import catalogs, missing
+
+    problems = [p for spec in catalogs() for p in missing(spec)]
+    assert problems == []
+
+
+def test_interface_is_chinese_by_default_and_english_on_request(client):
+    assert "登录" in client.get("/login").get_data(as_text=True)
+    english = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "Log in" in english and "登录" not in english.replace('lang="zh-CN"', "")
+
+
+def test_language_switch_persists_in_a_cookie_and_on_the_account(client, make_user, db):
+    user = make_user(Role.FOUNDER)
+    login(client, user)
+    response = post_form(client, "/language", {"lang": "en", "next": "/founder"}, csrf_page="/founder")
+    assert response.status_code == 302 and response.headers["Location"] == "/founder"
+    assert "Hello, " in client.get("/founder").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).locale == "en"
+
+
+def test_language_switch_refuses_unknown_languages_and_foreign_next(client):
+    token = csrf_from(client, "/")
+    assert client.post("/language", data={"lang": "fr", "csrf_token": token}).status_code == 400
+    response = client.post("/language", data={"lang": "en", "next": "https://evil.example.com", "csrf_token": token})
+    assert response.headers["Location"] == "/"
+
+
+def test_security_headers_are_set(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Request-ID"]
+
+
+def test_no_inline_scripts_or_styles_in_pages(client, make_user):
+    login(client, make_user(Role.MANAGER, Role.JUDGE, Role.FOUNDER))
+    for path in ("/", "/manage", "/judge", "/founder", "/manage/invitations", "/notices/"):
+        body = client.get(path).get_data(as_text=True)
+        assert "<script>" not in body and " style=" not in body and "onclick=" not in body, path
+
+
+@pytest.mark.parametrize("lang,text", [("zh_CN", "页面不存在"), ("en", "Page not found")])
+def test_not_found_page_in_both_languages(client, lang, text):
+    client.set_cookie("lang", lang)
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert text in response.get_data(as_text=True)
+
+
+def test_unexpected_error_renders_a_page_logs_and_rolls_back(app, db, caplog, make_user):
+    from incubator.accounts.models import User
+
+    def explode():
+        db.session.add(User(email="half@example.cn", name="半", password_hash="x"))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/test-explode", "test_explode", explode)
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR, logger="incubator"):
+        response = client.get("/test-explode")
+    assert response.status_code == 500
+    assert "系统出错了" in response.get_data(as_text=True)
+    assert response.headers["X-Request-ID"] in response.get_data(as_text=True)
+    assert any("Unhandled error" in r.getMessage() for r in caplog.records)
+    assert db.session.scalar(db.select(db.func.count(User.id)).where(User.email == "half@example.cn")) == 0
+
+
+def test_production_refuses_to_start_without_a_real_secret_key(monkeypatch):
+    from incubator import create_app
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+    monkeypatch.setenv("SECRET_KEY", "short")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app("production")
+
+
+def test_production_without_secret_key_exits_with_one_clear_line():
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SECRET_KEY"}
+    env["INCUBATOR_ENV"] = "production"
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], capture_output=True, text=True, env=env,
+                            cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SECRET_KEY" in lines[0]
+
+
+def test_production_cookies_are_secure(monkeypatch, app_config):
+    from incubator import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "p" * 48)
+    prod = create_app("production", dict(app_config))
+    assert prod.config["SESSION_COOKIE_SECURE"] and prod.config["REMEMBER_COOKIE_SECURE"]
+    assert prod.config["SESSION_COOKIE_HTTPONLY"] and prod.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_times_are_shown_in_asia_shanghai(app):
+    with app.test_request_context("/"):
+        render = app.jinja_env.filters["local_dt"]
+        assert render(datetime(2026, 6, 30, 16, 30, tzinfo=timezone.utc)) == "2026-07-01 00:30"
+
+
+def test_utc_columns_round_trip_as_aware_utc(app, db, make_user):
+    from incubator.accounts.models import User
+
+    user = make_user(Role.FOUNDER)
+    db.session.expire_all()
+    created = db.session.get(User, user.id).created_at
+    assert created.tzinfo is not None and created.utcoffset().total_seconds() == 0
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's locking is what this checks")
+def test_sqlite_concurrent_writers_never_see_database_is_locked(app, db):
+    """Two threads read then write in a loop; BEGIN IMMEDIATE makes the second wait, not fail."""
+    from incubator.notifications.models import Notice
+    from incubator.accounts.services import create_user
+
+    user_id = create_user("writer@example.cn", "写入者", "Writer2026x", roles=[Role.FOUNDER]).id
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def writer(tag: str) -> None:
+        try:
+            with app.app_context():
+                for i in range(40):
+                    count = db.session.scalar(db.select(db.func.count(Notice.id)))
+                    db.session.add(Notice(user_id=user_id, kind=tag, text_zh=f"{tag}{i}/{count}", text_en="x"))
+                    db.session.commit()
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert db.session.scalar(db.select(db.func.count(Notice.id))) == 80
+
+
+def test_sqlite_is_configured_for_a_web_app(app, db):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_healthz_answers(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_seed_demo_loads_once_and_prints_logins(app, db):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "manager@qcc.demo" in first.output and "loaded" in first.output
+    second = runner.invoke(args=["seed-demo"])
+    assert "already present" in second.output
