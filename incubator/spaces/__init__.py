@@ -1,0 +1,1 @@
+"""Building, floors, zones, desks, requests, leases and floor plans."""
