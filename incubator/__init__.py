@@ -148,14 +148,20 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .applications.views import bp as applications_bp
     from .competitions.views import bp as competitions_bp
+    from .audit.views import bp as audit_bp
     from .home.views import bp as home_bp
+    from .jobs.views import bp as jobs_bp
     from .notifications.views import bp as notifications_bp
+    from .notifications.views import outbox_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(competitions_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(outbox_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(audit_bp)
 
 
 CSP = (

@@ -15,6 +15,10 @@ def register(app: Flask) -> None:
 
     i18n.register(app)
 
+    from .jobs.commands import group as jobs_group
+
+    app.cli.add_command(jobs_group)
+
     @app.cli.command("create-manager")
     @click.argument("email")
     @click.option("--name", default=None, help="Display name (defaults to the part before @).")

@@ -56,13 +56,15 @@ def _smtp():
 
 
 def _claim(message_id: int) -> bool:
+    """Take the message for this sender. The WHERE repeats the due condition, so a message that
+    another sender has meanwhile sent, or failed and rescheduled, is not taken again."""
     now = utcnow()
     result = db.session.execute(
         db.update(OutboxMessage)
         .where(
             OutboxMessage.id == message_id,
             db.or_(
-                OutboxMessage.state == OutboxState.PENDING.value,
+                db.and_(OutboxMessage.state == OutboxState.PENDING.value, OutboxMessage.next_attempt_at <= now),
                 # a sender that died mid-send left its claim; it expires
                 db.and_(OutboxMessage.state == OutboxState.SENDING.value, OutboxMessage.claimed_until < now),
             ),
@@ -73,6 +75,27 @@ def _claim(message_id: int) -> bool:
     )
     db.session.commit()
     return result.rowcount == 1
+
+
+def _record_failure(message_id: int, exc: BaseException) -> None:
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts, exc)
+    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    message.claimed_until = None
+    if message.attempts >= MAX_ATTEMPTS:
+        message.state = OutboxState.FAILED.value
+    else:
+        message.state = OutboxState.PENDING.value
+        message.next_attempt_at = utcnow() + backoff(message.attempts)
+    db.session.commit()
+
+
+def _close(conn) -> None:
+    if conn is not None:
+        try:
+            conn.quit()
+        except Exception:
+            pass
 
 
 def deliver_pending(limit: int = 100) -> dict:
@@ -98,38 +121,52 @@ def deliver_pending(limit: int = 100) -> dict:
         if not _claim(message_id):
             stats["skipped"] += 1
             continue
-        message = db.session.get(OutboxMessage, message_id)
+        try:
+            message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            email = build_email(message)
+            # Release the transaction (on SQLite, the write lock) while talking to the SMTP server.
+            db.session.commit()
+        except Exception as exc:  # a message that cannot even be built must not block the others
+            db.session.rollback()
+            log.exception("mail %s could not be built", message_id)
+            _record_failure(message_id, exc)
+            stats["failed"] += 1
+            continue
         try:
             if conn is None:
-                conn = _smtp()
-            conn.send_message(build_email(message))
-        except (smtplib.SMTPException, OSError) as exc:
-            log.warning("mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts, exc)
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            message.claimed_until = None
-            if message.attempts >= MAX_ATTEMPTS:
-                message.state = OutboxState.FAILED.value
-            else:
-                message.state = OutboxState.PENDING.value
-                message.next_attempt_at = utcnow() + backoff(message.attempts)
-            db.session.commit()
-            stats["failed"] += 1
-            if conn is not None:
                 try:
-                    conn.quit()
-                except Exception:
-                    pass
+                    conn = _smtp()
+                except (smtplib.SMTPException, OSError) as exc:
+                    # The server is down or refuses us: this message waits its backoff, the rest
+                    # stay pending untouched (no attempt spent) for the next run.
+                    _record_failure(message_id, exc)
+                    stats["failed"] += 1
+                    break
+            conn.send_message(email)
+        except (smtplib.SMTPException, OSError) as exc:
+            _record_failure(message_id, exc)
+            stats["failed"] += 1
+            _close(conn)
             conn = None
             continue
-        message.state = OutboxState.SENT.value
-        message.sent_at = utcnow()
-        message.claimed_until = None
-        message.last_error = None
+        db.session.execute(
+            db.update(OutboxMessage).where(OutboxMessage.id == message_id)
+            .values(state=OutboxState.SENT.value, sent_at=utcnow(), claimed_until=None, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         stats["sent"] += 1
-    if conn is not None:
-        try:
-            conn.quit()
-        except Exception:
-            pass
+    _close(conn)
     return stats
+
+
+def requeue(message_id: int) -> bool:
+    """A manager's "retry now" for a failed message: back to pending, due at once, with a fresh
+    set of attempts. Only a failed message can be requeued (conditional UPDATE)."""
+    result = db.session.execute(
+        db.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.FAILED.value)
+        .values(state=OutboxState.PENDING.value, attempts=0, next_attempt_at=utcnow(), claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

@@ -4,10 +4,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app, g, has_app_context, render_template
 from flask_babel import force_locale
 
+from ..audit.services import record
 from ..extensions import db
+from ..timeutils import utcnow
 from .models import Notice, OutboxMessage
 
 
@@ -50,6 +52,53 @@ def notify(user, kind: str, text_zh: str, text_en: str, link: str | None = None)
 
 
 def unread_count(user) -> int:
-    return db.session.scalar(
-        db.select(db.func.count(Notice.id)).where(Notice.user_id == user.id, Notice.read_at.is_(None))
-    ) or 0
+    """One COUNT query (served by ix_notices_user_unread), at most once per request: every page
+    shows it in the navigation."""
+    cache = g.setdefault("_unread_notices", {}) if has_app_context() else {}
+    if user.id not in cache:
+        cache[user.id] = db.session.scalar(
+            db.select(db.func.count(Notice.id)).where(Notice.user_id == user.id, Notice.read_at.is_(None))
+        ) or 0
+    return cache[user.id]
+
+
+def _forget_unread(user) -> None:
+    if has_app_context():
+        g.get("_unread_notices", {}).pop(user.id, None)
+
+
+def notice_of(user, notice_id: int) -> Notice | None:
+    """The notice if it belongs to `user`; another person's notice is as good as absent (404)."""
+    return db.session.scalar(db.select(Notice).where(Notice.id == notice_id, Notice.user_id == user.id))
+
+
+def mark_read(user, notice: Notice) -> None:
+    if notice.user_id != user.id:
+        raise ValueError("not this user's notice")
+    if notice.read_at is None:
+        notice.read_at = utcnow()
+    _forget_unread(user)
+
+
+def mark_all_read(user) -> int:
+    result = db.session.execute(
+        db.update(Notice).where(Notice.user_id == user.id, Notice.read_at.is_(None)).values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    _forget_unread(user)
+    return result.rowcount
+
+
+def retry_failed_mail(actor, message_id: int) -> bool:
+    """A manager's "retry now" on a message that gave up: back in the queue with fresh attempts."""
+    from .mailer import requeue
+
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        return False
+    before = {"state": message.state, "attempts": message.attempts, "last_error": message.last_error}
+    if not requeue(message_id):
+        return False
+    record(actor, "mail.retry", ("outbox_message", message_id, message.recipient), before=before,
+           after={"state": "pending"})
+    return True

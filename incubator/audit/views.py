@@ -1,0 +1,160 @@
+"""/manage/audit: browse, filter and export the audit trail (managers only)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from ..accounts.models import User
+from ..accounts.permissions import manager_required
+from ..extensions import db
+from ..timeutils import local_to_utc, to_local
+from .models import AuditRecord
+
+bp = Blueprint("audit", __name__, url_prefix="/manage/audit")
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000
+
+# Readable names for the actions recorded so far; an action without one shows its code.
+ACTION_LABELS = {
+    "user.create": _l("Account created"),
+    "user.login": _l("Logged in"),
+    "user.logout": _l("Logged out"),
+    "user.password_reset_requested": _l("Password reset requested"),
+    "user.password_reset": _l("Password reset"),
+    "user.roles_change": _l("Roles changed"),
+    "invitation.create": _l("Invitation sent"),
+    "invitation.accept": _l("Invitation accepted"),
+    "invitation.revoke": _l("Invitation withdrawn"),
+    "mail.retry": _l("Failed mail queued again"),
+    "job.run_now": _l("Job run by hand"),
+}
+
+
+def action_label(code: str) -> str:
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    person = StringField(_l("Person (name or email)"), validators=[Optional(), Length(max=254)])
+    action = SelectField(_l("Action"), choices=[], validators=[Optional()], validate_choice=False)
+    target_type = SelectField(_l("Object type"), choices=[], validators=[Optional()], validate_choice=False)
+    target_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
+    date_from = DateField(_l("From (date)"), validators=[Optional()],
+                          render_kw={"type": "date"})
+    date_to = DateField(_l("To (date, inclusive)"), validators=[Optional()], render_kw={"type": "date"})
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and self.date_from.data and self.date_to.data and self.date_to.data < self.date_from.data:
+            self.date_to.errors.append(_l("The end date is before the start date."))
+            ok = False
+        return ok
+
+
+def filtered_query(form: AuditFilterForm):
+    """The audit records matching the form, newest first, actors eager-loaded."""
+    query = db.select(AuditRecord).options(db.joinedload(AuditRecord.actor).lazyload(User.role_rows))
+    if form.person.data and form.person.data.strip():
+        pattern = "%" + form.person.data.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(AuditRecord.actor_id.in_(
+            db.select(User.id).where(db.or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+        ))
+    if form.action.data:
+        query = query.where(AuditRecord.action == form.action.data)
+    if form.target_type.data:
+        query = query.where(AuditRecord.target_type == form.target_type.data)
+    if form.target_id.data and form.target_id.data.strip():
+        query = query.where(AuditRecord.target_id == form.target_id.data.strip())
+    if form.date_from.data:
+        query = query.where(AuditRecord.created_at >= local_to_utc(datetime.combine(form.date_from.data, time.min)))
+    if form.date_to.data:
+        end = datetime.combine(form.date_to.data + timedelta(days=1), time.min)
+        query = query.where(AuditRecord.created_at < local_to_utc(end))
+    return query.order_by(AuditRecord.created_at.desc(), AuditRecord.id.desc())
+
+
+def _filter_form() -> tuple[AuditFilterForm, bool]:
+    form = AuditFilterForm(request.args)
+    actions = db.session.scalars(db.select(AuditRecord.action).distinct().order_by(AuditRecord.action)).all()
+    types = db.session.scalars(db.select(AuditRecord.target_type).distinct().order_by(AuditRecord.target_type)).all()
+    form.action.choices = [("", _("Any action"))] + [(a, action_label(a)) for a in actions]
+    form.target_type.choices = [("", _("Any type"))] + [(t, t) for t in types]
+    valid = form.validate()
+    return form, valid
+
+
+def _filter_args() -> dict:
+    keys = ("person", "action", "target_type", "target_id", "date_from", "date_to")
+    return {k: request.args[k] for k in keys if request.args.get(k)}
+
+
+@bp.get("/")
+@manager_required
+def index():
+    form, valid = _filter_form()
+    if not valid:
+        return render_template("audit/index.html", form=form, page=None, args=_filter_args(),
+                               action_label=action_label), 400
+    page = db.paginate(filtered_query(form), per_page=PAGE_SIZE, error_out=False, count=True)
+    return render_template("audit/index.html", form=form, page=page, args=_filter_args(), action_label=action_label)
+
+
+def _csv_cell(value) -> str:
+    """Text as a spreadsheet shows it, with formula-looking cells defused (CSV injection)."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def _json(value) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@bp.get("/export.csv")
+@manager_required
+def export():
+    form, valid = _filter_form()
+    if not valid:
+        return render_template("audit/index.html", form=form, page=None, args=_filter_args(),
+                               action_label=action_label), 400
+    headers = [_("Time (Beijing)"), _("Person"), _("Email"), _("Action"), _("Action code"), _("Object type"),
+               _("Object id"), _("Object"), _("Before"), _("After"), _("Request id")]
+    query = filtered_query(form).limit(EXPORT_LIMIT).execution_options(yield_per=1000)
+
+    def generate():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # the BOM makes Excel read UTF-8 (Chinese names) correctly
+        writer.writerow(headers)
+        for row in db.session.scalars(query):
+            writer.writerow([_csv_cell(v) for v in (
+                to_local(row.created_at).strftime("%Y-%m-%d %H:%M:%S"),
+                row.actor.name if row.actor else "",
+                row.actor.email if row.actor else "",
+                action_label(row.action), row.action, row.target_type, row.target_id, row.target_label,
+                _json(row.before), _json(row.after), row.request_id,
+            )])
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = "audit-" + datetime.now().strftime("%Y%m%d-%H%M") + ".csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
