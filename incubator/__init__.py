@@ -153,6 +153,7 @@ def register_blueprints(app: Flask) -> None:
     from .jobs.views import bp as jobs_bp
     from .notifications.views import bp as notifications_bp
     from .notifications.views import outbox_bp
+    from .spaces.views import bp as spaces_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
@@ -162,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(outbox_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(spaces_bp)
 
 
 CSP = (
