@@ -619,3 +619,59 @@ __all__ = ["admit_team", "allocate", "renew", "shorten", "end_early", "cancel", 
            "set_priority", "cancel_request", "waitlist", "waitlist_positions", "suggest", "free_spaces",
            "expire_leases", "send_end_reminders", "notify_waitlist_fits", "LeaseConflict", "SpacesError",
            "Floor", "DESK_TYPES"]
+
+
+# --- layout import ----------------------------------------------------------------------------
+
+def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
+    """Apply a parsed layout (layout_csv.LayoutResult) to `floor`: all rows or none.
+
+    Returns (errors, created, updated). Errors beyond the pure validation (same format
+    LayoutError(line, key, params)): a row for another floor, a code used on another floor, or a
+    space whose type/geometry change would drop a leased office's capacity — kept simple: codes
+    already on this floor are updated in place, new ones created, and spaces absent from the file
+    are kept (a layout import never deletes a space with history)."""
+    from .layout_csv import LayoutError
+
+    if not result.ok:
+        return list(result.errors), 0, 0
+    errors = []
+    codes = [r.code for r in result.rows]
+    existing = {s.code: s for s in db.session.scalars(db.select(Space).where(Space.code.in_(codes)))}
+    for r in result.rows:
+        if r.floor != floor.number:
+            errors.append(LayoutError(r.line, "floor_other", {"value": r.floor, "expected": floor.number}))
+        s = existing.get(r.code)
+        if s is not None and s.floor_id != floor.id:
+            errors.append(LayoutError(r.line, "code_on_other_floor", {"code": r.code}))
+    # Spaces of this floor that the file leaves in place must not be overlapped by the new rows.
+    kept = db.session.execute(db.select(Space.code, Space.x, Space.y, Space.w, Space.h)
+                              .where(Space.floor_id == floor.id, Space.code.not_in(codes))).all()
+    for r in result.rows:
+        for k in kept:
+            if k.x < r.x + r.width and r.x < k.x + k.w and k.y < r.y + r.height and r.y < k.y + k.h:
+                errors.append(LayoutError(r.line, "overlap_existing", {"code": r.code, "other_code": k.code}))
+                break
+    if errors:
+        return sorted(errors, key=lambda e: e.line), 0, 0
+    zones = {z.code: z for z in db.session.scalars(db.select(Zone).where(Zone.floor_id == floor.id))}
+    created = updated = 0
+    for r in result.rows:
+        zone = zones.get(r.zone)
+        if zone is None:
+            zone = zones[r.zone] = Zone(floor_id=floor.id, code=r.zone, name="")
+            db.session.add(zone)
+            db.session.flush()
+        values = dict(zone_id=zone.id, type=r.type, capacity=r.capacity, features=list(r.features),
+                      x=float(r.x), y=float(r.y), w=float(r.width), h=float(r.height))
+        s = existing.get(r.code)
+        if s is None:
+            db.session.add(Space(code=r.code, floor_id=floor.id, **values))
+            created += 1
+        else:
+            for k, v in values.items():
+                setattr(s, k, v)
+            updated += 1
+    db.session.flush()
+    record(manager, "spaces.layout_imported", floor, after={"created": created, "updated": updated, "rows": len(codes)})
+    return [], created, updated
