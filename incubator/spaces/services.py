@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
 from flask import url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -420,7 +421,9 @@ def end_early(manager, lease: Lease, on_date: date | None = None) -> Lease:
     """The team leaves on `on_date` (the first day without the space; default today)."""
     on_date = on_date or local_today()
     if on_date <= lease.start_date:
-        return cancel(manager, lease, str(_l("Ended before it started")))
+        with force_locale("zh_CN"):  # stored text, the default language; works without a request too
+            reason = str(_l("Ended before it started"))
+        return cancel(manager, lease, reason)
     return shorten(manager, lease, on_date, action="spaces.lease_ended_early")
 
 
