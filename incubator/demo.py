@@ -33,4 +33,7 @@ def seed(force: bool = False) -> bool:
         if find_user_by_email(email) is None:
             create_user(email, name, DEMO_PASSWORD, roles=roles, mobile=mobile)
     db.session.flush()
+    from .spaces.demo import seed as seed_spaces
+
+    seed_spaces()
     return True
