@@ -73,6 +73,9 @@ class Floor(db.Model):
     plan_width: Mapped[float] = mapped_column(sa.Float, default=2000.0)
     plan_height: Mapped[float] = mapped_column(sa.Float, default=1200.0)
     background_key: Mapped[str | None] = mapped_column(sa.String(512))  # S3 key of the plan image
+    # Bumped in the same transaction as every change that alters the plan (leases, outages, layout):
+    # the rendered SVG is cached per (floor, plan_version, date, today …), see views.floor_plan_svg.
+    plan_version: Mapped[int] = mapped_column(default=0)
 
     building: Mapped[Building] = relationship(back_populates="floors")
     zones: Mapped[list[Zone]] = relationship(back_populates="floor", order_by="Zone.code",

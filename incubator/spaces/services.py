@@ -198,6 +198,7 @@ def put_out_of_service(manager, space: Space, start: date, end: date | None, rea
                          created_by_id=getattr(manager, "id", None))
     db.session.add(outage)
     db.session.flush()
+    touch_plans([space.id])
     record(manager, "spaces.out_of_service", space, after={"start": str(start), "end": str(end), "reason": reason})
     return outage
 
@@ -291,6 +292,19 @@ def request_period(req: SpaceRequest, today: date | None = None) -> tuple[date, 
 
 # --- leases -----------------------------------------------------------------------------------
 
+def touch_plans(space_ids: Iterable[int] = (), floor_ids: Iterable[int] = ()) -> None:
+    """Invalidate the cached floor plans of these spaces/floors (same transaction as the change)."""
+    space_ids, floor_ids = list(space_ids), list(floor_ids)
+    cond = []
+    if space_ids:
+        cond.append(Floor.id.in_(db.select(Space.floor_id).where(Space.id.in_(space_ids)).scalar_subquery()))
+    if floor_ids:
+        cond.append(Floor.id.in_(floor_ids))
+    if cond:
+        db.session.execute(db.update(Floor).where(db.or_(*cond)).values(plan_version=Floor.plan_version + 1)
+                           .execution_options(synchronize_session=False))
+
+
 def _first_clash(space_ids: Iterable[int], start: date, end: date, *, exclude: Iterable[int] = ()) -> Lease | None:
     q = (db.select(Lease).where(Lease.space_id.in_(list(space_ids)), Lease.status == "active",
                                 Lease.start_date < end, Lease.end_date > start)
@@ -355,6 +369,7 @@ def allocate(manager, team: Team, space_ids: Sequence[int], start: date, end: da
         return rows
 
     leases = _write(write, space_ids, start, end)
+    touch_plans(space_ids)
     for lease in leases:
         record(manager, "spaces.lease_allocated", lease, after=_lease_snapshot(lease))
     if request is not None:
@@ -393,6 +408,7 @@ def renew(manager, lease: Lease, new_end: date) -> Lease:
         return lease
 
     _write(write, [lease.space_id], lease.start_date, new_end, exclude=[lease.id])
+    touch_plans([lease.space_id])
     record(manager, "spaces.lease_renewed", lease, before=before, after=_lease_snapshot(lease))
     zh, en = _lease_text([lease])
     _tell_team(lease.team, "spaces_lease", f"租期已续至 {lease.last_day.isoformat()}：{zh}。",
@@ -410,6 +426,7 @@ def shorten(manager, lease: Lease, new_end: date, *, action: str = "spaces.lease
         lease.status = "ended"
         lease.ended_at = utcnow()
     db.session.flush()
+    touch_plans([lease.space_id])
     record(manager, action, lease, before=before, after=_lease_snapshot(lease))
     zh, en = _lease_text([lease])
     _tell_team(lease.team, "spaces_lease", f"租期已调整为提前结束：{zh}。",
@@ -437,6 +454,7 @@ def cancel(manager, lease: Lease, reason: str) -> Lease:
     lease.cancel_reason = reason[:300]
     lease.ended_at = utcnow()
     db.session.flush()
+    touch_plans([lease.space_id])
     record(manager, "spaces.lease_cancelled", lease, before=before, after={**_lease_snapshot(lease), "reason": reason})
     zh, en = _lease_text([lease])
     _tell_team(lease.team, "spaces_lease", f"租约已取消：{zh}。原因：{reason}",
@@ -504,6 +522,7 @@ def move(manager, leases: Sequence[Lease], new_space_ids: Sequence[int], on_date
         for lease in leases:
             db.session.refresh(lease)
         raise
+    touch_plans([lease.space_id for lease in leases] + [lease.space_id for lease in created])
     for old, before, new in zip(leases, befores, created):
         record(manager, "spaces.lease_moved", old, before=before,
                after={**_lease_snapshot(old), "moved_to": new.id, "new": _lease_snapshot(new)})
@@ -561,6 +580,7 @@ def expire_leases(today: date | None = None) -> int:
         team = group[0].team
         _tell_team(team, "spaces_lease", f"租期已结束：{zh}。", f"Your lease has ended: {en}.", _team_link(team))
     db.session.flush()
+    touch_plans([lease.space_id for lease in leases])
     return len(leases)
 
 
@@ -676,5 +696,6 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
                 setattr(s, k, v)
             updated += 1
     db.session.flush()
+    touch_plans(floor_ids=[floor.id])
     record(manager, "spaces.layout_imported", floor, after={"created": created, "updated": updated, "rows": len(codes)})
     return [], created, updated

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections import OrderedDict
 from datetime import date, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -103,9 +106,34 @@ def _plan_labels() -> dict:
     }
 
 
+_PLAN_CACHE: OrderedDict = OrderedDict()
+_PLAN_CACHE_LOCK = threading.Lock()
+PLAN_CACHE_SIZE = 128
+
+
 def floor_plan_svg(floor: Floor, on_date: date, *, highlight_team_ids=(), links: bool = True,
                    show_holders: bool = True) -> str:
-    """The SVG of one floor on one date in 3 queries, whatever the number of spaces or leases."""
+    """The SVG of one floor on one date: from this process's cache when the floor's plan_version
+    (bumped by every service that changes leases, outages or the layout) has not moved, else
+    drawn in 3 queries whatever the number of spaces or leases."""
+    key = (floor.id, floor.plan_version, on_date, local_today(), str(get_locale()),
+           frozenset(highlight_team_ids), links, show_holders, floor.background_key)
+    with _PLAN_CACHE_LOCK:
+        svg = _PLAN_CACHE.get(key)
+        if svg is not None:
+            _PLAN_CACHE.move_to_end(key)
+            return svg
+    svg = _draw_floor_plan(floor, on_date, highlight_team_ids=highlight_team_ids, links=links,
+                           show_holders=show_holders)
+    with _PLAN_CACHE_LOCK:
+        _PLAN_CACHE[key] = svg
+        while len(_PLAN_CACHE) > PLAN_CACHE_SIZE:
+            _PLAN_CACHE.popitem(last=False)
+    return svg
+
+
+def _draw_floor_plan(floor: Floor, on_date: date, *, highlight_team_ids=(), links: bool = True,
+                     show_holders: bool = True) -> str:
     spaces = db.session.execute(
         db.select(Space.id, Space.code, Space.type, Space.capacity, Space.x, Space.y, Space.w, Space.h)
         .where(Space.floor_id == floor.id)).all()

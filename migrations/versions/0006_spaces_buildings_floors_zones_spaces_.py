@@ -33,6 +33,7 @@ def upgrade():
     sa.Column('plan_width', sa.Float(), nullable=False),
     sa.Column('plan_height', sa.Float(), nullable=False),
     sa.Column('background_key', sa.String(length=512), nullable=True),
+    sa.Column('plan_version', sa.Integer(), nullable=False),
     sa.CheckConstraint('plan_width > 0 AND plan_height > 0', name=op.f('ck_floors_plan_size_positive')),
     sa.ForeignKeyConstraint(['building_id'], ['buildings.id'], name=op.f('fk_floors_building_id_buildings'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_floors')),
