@@ -89,9 +89,6 @@ def main() -> None:
     print(f"building: {len(all_spaces)} spaces, {len(free)} free candidates "
           f"({sum(1 for c in free if c.type == 'desk_hot')} hot desks)")
 
-    # Scenario 4 gives every candidate as hot desk, so one zone can hold the team.
-    big_zone = [Candidate(c.id, c.code, c.zone_id, "desk_hot", 1, c.x, c.y, c.w, c.h)
-                for c in free if c.type != "office"]
     scenarios = [
         (f"{args.seats} hot desks, preferred zone 1-A", free, dict(preferred_zone="1-A")),
         (f"{args.seats} hot desks, no preference", free, {}),
@@ -108,7 +105,6 @@ def main() -> None:
         print(f"suggest  {label}: candidates {len(pool)}, median {med * 1000:.1f} ms, "
               f"max {mx * 1000:.1f} ms -> {len(res.spaces)} spaces, zones {len(res.zone_ids)}, "
               f"components {res.components}, split {res.split_across_zones}")
-    del big_zone
 
     # SVG for one floor of --svg-spaces spaces, 70 % leased with hostile-ish team names.
     rng = random.Random(args.seed)

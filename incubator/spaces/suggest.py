@@ -52,8 +52,13 @@ space as a seed.  A larger one tries the four extreme corners (min/max of
 x+y and x-y: growing from a corner leaves the rest of the zone contiguous)
 plus ``max_seeds`` spaces evenly spread in (y, x, code) order.  Each seed
 gives one cluster; the best by the order above wins.  Growth costs
-O(k log k) per seed for k chosen spaces, so a suggestion of 50 seats among
-2 000 spaces takes a few milliseconds (see ``bench/bench_suggest.py``).
+O(k log k) per seed for k chosen spaces, plus O(n) for the zone's n
+candidates the first time a component runs out; a suggestion of 50 seats
+among 2 000 spaces takes 1-15 ms (see docs/benchmarks-spaces-pure.md).
+
+Trade-off: adjacency components come before dispersion, so a connected
+line of desks beats a tighter square split by aisles wider than ``gap``
+(people sitting side by side matters more than the bounding box).
 
 Offices: if one office in the zone fits (capacity >= seats), the best-fitting
 single office (smallest capacity, then code) is that zone's answer.
@@ -173,19 +178,20 @@ class _Zone:
             k = (math.floor(self.cx[i] / cell), math.floor(self.cy[i] / cell))
             keys.append(k)
             grid.setdefault(k, []).append(i)
+        xa = [s.x for s in sp]
+        ya = [s.y for s in sp]
+        xb = [s.x + s.w for s in sp]
+        yb = [s.y + s.h for s in sp]
         for i in range(n):
-            a = sp[i]
             gx, gy = keys[i]
+            ax0, ay0, ax1, ay1 = xa[i] - gap, ya[i] - gap, xb[i] + gap, yb[i] + gap
+            adj_i = adj[i]
             for dx in (-1, 0, 1):
                 for dy in (-1, 0, 1):
                     for j in grid.get((gx + dx, gy + dy), ()):
-                        if j <= i:
-                            continue
-                        b = sp[j]
-                        sep_x = max(b.x - (a.x + a.w), a.x - (b.x + b.w), 0.0)
-                        sep_y = max(b.y - (a.y + a.h), a.y - (b.y + b.h), 0.0)
-                        if sep_x <= gap and sep_y <= gap:
-                            adj[i].append(j)
+                        # Gap between the rectangles <= gap on both axes (touching counts).
+                        if j > i and xa[j] <= ax1 and ax0 <= xb[j] and ya[j] <= ay1 and ay0 <= yb[j]:
+                            adj_i.append(j)
                             adj[j].append(i)
         for lst in adj:
             lst.sort()
@@ -216,25 +222,23 @@ class _Zone:
         def d(i: int) -> float:
             return math.hypot(cx[i] - sx, cy[i] - sy)
 
-        taken: set[int] = set()
         chosen: list[int] = []
         covered = 0
         heap: list[tuple[float, int]] = [(0.0, seed)]
         queued = {seed}
-        by_distance: list[int] | None = None
-        ptr = 0
+        by_distance: list[tuple[float, int]] | None = None
         while covered < need:
             if not heap:
                 # Component exhausted: jump to the nearest space not yet taken.
                 if by_distance is None:
-                    by_distance = sorted(range(len(cx)), key=lambda i: (d(i), i))
-                while by_distance[ptr] in queued:
-                    ptr += 1
-                nxt = by_distance[ptr]
+                    by_distance = [(math.hypot(x - sx, y - sy), i) for i, (x, y) in enumerate(zip(cx, cy))]
+                    heapq.heapify(by_distance)
+                while by_distance[0][1] in queued:
+                    heapq.heappop(by_distance)
+                dist, nxt = heapq.heappop(by_distance)
                 queued.add(nxt)
-                heap.append((d(nxt), nxt))
+                heap.append((dist, nxt))
             _, i = heapq.heappop(heap)
-            taken.add(i)
             chosen.append(i)
             covered += seats[i]
             for j in adj[i]:
@@ -389,20 +393,24 @@ def suggest_spaces(
         others = [z for z in ordered if z is not pref][: k - 1]
         if pref.total + sum(z.total for z in others) >= seats:
             ordered = [pref] + [z for z in ordered if z is not pref]
-    picked: list[Candidate] = []
-    used_zones = []
-    comps = 0
+    parts: list[tuple[_Zone, list[int]]] = []
     remaining = seats
     for z in ordered:
         if remaining <= 0:
             break
-        score, members = z.best_cluster(min(remaining, z.total), max_seeds, exhaustive_seed_limit)
-        got = [z.spaces[i] for i in members]
-        picked.extend(got)
-        used_zones.append(z.zone_id)
-        comps += score[1]
-        remaining -= sum(s.seats for s in got)
-    picked.sort(key=lambda s: s.code)
-    return Suggestion(tuple(picked), seats, sum(s.seats for s in picked), free,
-                      zone_ids=tuple(used_zones), split_across_zones=True, components=comps,
-                      notes=tuple(notes))
+        _, members = z.best_cluster(min(remaining, z.total), max_seeds, exhaustive_seed_limit)
+        parts.append((z, members))
+        remaining -= sum(z.seats[i] for i in members)
+    # Offices: whole zones taken early may leave a surplus the last zone also covered;
+    # drop what is not needed, biggest first (this never empties a zone: the count is minimal).
+    covered = seats - remaining
+    for z, members in parts:
+        for i in sorted(members, key=lambda i: (-z.seats[i], -i)):
+            if covered - z.seats[i] >= seats:
+                members.remove(i)
+                covered -= z.seats[i]
+    parts = [(z, m) for z, m in parts if m]
+    picked = sorted((z.spaces[i] for z, m in parts for i in m), key=lambda s: s.code)
+    return Suggestion(tuple(picked), seats, covered, free,
+                      zone_ids=tuple(z.zone_id for z, _ in parts), split_across_zones=True,
+                      components=sum(z.components(m) for z, m in parts), notes=tuple(notes))

@@ -191,3 +191,15 @@ def test_suggest_properties(spaces, seats, space_type, preferred):
         # Minimal: no chosen office can be dropped.
         assert all(result.seats_covered - s.seats < seats for s in result.spaces)
     assert suggest_spaces(list(reversed(spaces)), seats, space_type, preferred_zone=preferred) == result
+
+
+def test_suggest_split_offices_drop_surplus_of_whole_zone():
+    # No zone holds 37 seats: zone A gives everything (36), zone B adds 2 -> 38; the 1-seat
+    # office in A is then not needed any more and must be dropped.
+    caps_a = [9, 1, 3, 10, 8, 4, 1]
+    spaces = [office(f"A{i + 1}", "A", c, i * 300, 0) for i, c in enumerate(caps_a)]
+    spaces.append(office("B1", "B", 2, 0, 0))
+    result = suggest_spaces(spaces, 37, "office")
+    assert result.split_across_zones and set(result.zone_ids) == {"A", "B"}
+    assert result.seats_covered == 37
+    assert sorted(s.capacity for s in result.spaces) == [1, 2, 3, 4, 8, 9, 10]
