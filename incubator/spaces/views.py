@@ -9,7 +9,7 @@ import threading
 from collections import OrderedDict
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -106,9 +106,12 @@ def _plan_labels() -> dict:
     }
 
 
-_PLAN_CACHE: OrderedDict = OrderedDict()
-_PLAN_CACHE_LOCK = threading.Lock()
 PLAN_CACHE_SIZE = 128
+
+
+def _plan_cache() -> tuple[OrderedDict, threading.Lock]:
+    # Per app (so a new app, e.g. in each test, never sees plans of a database it did not read).
+    return current_app.extensions.setdefault("spaces_plan_cache", (OrderedDict(), threading.Lock()))
 
 
 def floor_plan_svg(floor: Floor, on_date: date, *, highlight_team_ids=(), links: bool = True,
@@ -118,17 +121,18 @@ def floor_plan_svg(floor: Floor, on_date: date, *, highlight_team_ids=(), links:
     drawn in 3 queries whatever the number of spaces or leases."""
     key = (floor.id, floor.plan_version, on_date, local_today(), str(get_locale()),
            frozenset(highlight_team_ids), links, show_holders, floor.background_key)
-    with _PLAN_CACHE_LOCK:
-        svg = _PLAN_CACHE.get(key)
+    cache, lock = _plan_cache()
+    with lock:
+        svg = cache.get(key)
         if svg is not None:
-            _PLAN_CACHE.move_to_end(key)
+            cache.move_to_end(key)
             return svg
     svg = _draw_floor_plan(floor, on_date, highlight_team_ids=highlight_team_ids, links=links,
                            show_holders=show_holders)
-    with _PLAN_CACHE_LOCK:
-        _PLAN_CACHE[key] = svg
-        while len(_PLAN_CACHE) > PLAN_CACHE_SIZE:
-            _PLAN_CACHE.popitem(last=False)
+    with lock:
+        cache[key] = svg
+        while len(cache) > PLAN_CACHE_SIZE:
+            cache.popitem(last=False)
     return svg
 
 
