@@ -165,6 +165,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(spaces_bp)
 
+    from . import storage
+
+    storage.register(app)  # its blueprint, `flask storage`, and the 503 page for an unreachable store
+
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
