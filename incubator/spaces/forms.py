@@ -33,6 +33,10 @@ class LayoutUploadForm(FlaskForm):
     file = FileField(_l("Layout file (CSV or XLSX)"), validators=[FileRequired(message=_l("Choose a file."))])
 
 
+class BackgroundForm(FlaskForm):
+    image = FileField(_l("Plan image (PNG or JPEG, at most 5 MB)"), validators=[FileRequired(message=_l("Choose a file."))])
+
+
 class OutageForm(FlaskForm):
     start_date = DateField(_l("Out of service from"), validators=[InputRequired()])
     end_date = DateField(_l("Back in service on (empty: until further notice)"), validators=[Optional()])

@@ -188,6 +188,15 @@ def suggest(seats: int, space_type: str, start: date, end: date, *, preferred_zo
     return suggest_mod.suggest_spaces(candidates, seats, space_type, preferred_zone_id)
 
 
+def set_floor_background(manager, floor: Floor, key: str | None) -> Floor:
+    before = {"background_key": floor.background_key}
+    floor.background_key = key
+    db.session.flush()
+    touch_plans(floor_ids=[floor.id])
+    record(manager, "spaces.floor_background", floor, before=before, after={"background_key": key})
+    return floor
+
+
 def put_out_of_service(manager, space: Space, start: date, end: date | None, reason: str = "") -> SpaceOutage:
     if end is not None:
         _check_period(start, end)

@@ -17,13 +17,14 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from ..accounts.forms import ConfirmForm
-from ..accounts.permissions import founder_required, manager_required
+from ..accounts.permissions import founder_required, manager_required, roles_required
+from ..enums import Role
 from ..applications.models import Team
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutils import local_today
 from . import floorplan, layout_csv, occupancy, services
-from .forms import (AdmitForm, AllocateForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
+from .forms import (AdmitForm, AllocateForm, BackgroundForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
                     MoveForm, OutageForm, PriorityForm, SpaceRequestForm, type_choices)
 from .models import (AWARD_LEVEL_LABELS, SPACE_TYPE_LABELS, SPACE_TYPES, Admission, Building, Floor, Lease, Space,
                      SpaceOutage, SpaceRequest, Zone)
@@ -329,11 +330,65 @@ def export_layout_xlsx(floor_id: int):
     return xlsx_response(_layout_rows(floor), f"layout-{floor.number}F.xlsx", f"{floor.number}F")
 
 
-@bp.get("/floors/<int:floor_id>/background")
+MAX_BACKGROUND_BYTES = 5 * 1024 * 1024
+IMAGE_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"))
+
+
+@bp.post("/floors/<int:floor_id>/background")
 @manager_required
+def upload_background(floor_id: int):
+    """A plan image (PNG/JPEG, checked by content, at most 5 MB) kept in S3 and drawn under the spaces."""
+    from ..storage.client import get_storage, new_key
+
+    floor = _get_or_404(Floor, floor_id)
+    form = BackgroundForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a PNG or JPEG image."), "danger")
+        return redirect(url_for("spaces.floor_plan", floor_id=floor.id)), 303
+    data = form.image.data.read(MAX_BACKGROUND_BYTES + 1)
+    content_type = next((t for magic, t in IMAGE_TYPES if data.startswith(magic)), None)
+    if len(data) > MAX_BACKGROUND_BYTES or content_type is None:
+        flash(_("The plan image must be a PNG or JPEG file of at most 5 MB."), "danger")
+        return redirect(url_for("spaces.floor_plan", floor_id=floor.id)), 303
+    key = new_key("floorplans", floor.id)
+    try:
+        get_storage().put_stream(key, io.BytesIO(data), content_type)
+    except DomainError as exc:
+        _flash_error(exc)
+        return redirect(url_for("spaces.floor_plan", floor_id=floor.id)), 303
+    services.set_floor_background(current_user, floor, key)
+    db.session.commit()
+    flash(_("The plan image was saved."), "success")
+    return redirect(url_for("spaces.floor_plan", floor_id=floor.id))
+
+
+@bp.get("/floors/<int:floor_id>/background")
+@roles_required(Role.MANAGER, Role.FOUNDER)
 def floor_background(floor_id: int):
-    # Background images in S3 come with the storage feature (presigned GET); none is stored yet.
-    abort(404)
+    """The plan image, served through us (the CSP allows images from 'self' only). Managers, and
+    founders whose team has a lease on this floor."""
+    from ..storage.client import get_storage
+
+    floor = _get_or_404(Floor, floor_id)
+    if not current_user.has_role(Role.MANAGER):
+        on_floor = db.session.scalar(
+            db.select(Lease.id).join(Space, Lease.space_id == Space.id)
+            .where(Space.floor_id == floor.id, Lease.status == "active", Lease.team_id.in_(_my_team_ids() or [0]))
+            .limit(1))
+        if on_floor is None:
+            abort(404)
+    if not floor.background_key:
+        abort(404)
+    try:
+        data = get_storage().read_range(floor.background_key, 0, MAX_BACKGROUND_BYTES)
+    except DomainError:
+        abort(503)
+    if not data:
+        abort(404)
+    content_type = next((t for magic, t in IMAGE_TYPES if data.startswith(magic)), "application/octet-stream")
+    response = Response(data, mimetype=content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @bp.get("/floors/<int:floor_id>/plan")
@@ -343,7 +398,8 @@ def floor_plan(floor_id: int):
     on_date = _parse_date(request.args.get("date"), local_today())
     svg = floor_plan_svg(floor, on_date)
     floors = list(db.session.scalars(db.select(Floor).where(Floor.building_id == floor.building_id).order_by(Floor.number)))
-    return render_template("spaces/plan.html", floor=floor, floors=floors, on_date=on_date, svg=Markup(svg))
+    return render_template("spaces/plan.html", floor=floor, floors=floors, on_date=on_date, svg=Markup(svg),
+                           background_form=BackgroundForm())
 
 
 @bp.route("/space/<int:space_id>", methods=["GET", "POST"])

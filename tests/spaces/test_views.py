@@ -176,3 +176,31 @@ def test_manager_pages_render(client, db, world, login_as):
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Lease, lease.id).end_date == today + timedelta(days=60)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
+
+
+def test_plan_image_is_kept_in_s3_checked_by_content_and_shown_to_the_right_people(client, db, world, login_as):
+    login_as(world.manager)
+    plan = f"/spaces/floors/{world.floor.id}/plan"
+    token = csrf_from(client, plan)
+    url = f"/spaces/floors/{world.floor.id}/background"
+    bad = client.post(url, data={"csrf_token": token, "image": (io.BytesIO(b"<svg onload=alert(1)>"), "x.png")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(world.floor), world.floor.id).background_key is None
+    ok = client.post(url, data={"csrf_token": token, "image": (io.BytesIO(PNG), "plan.png")},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 302
+    assert f'href="{url}"' in client.get(plan).get_data(as_text=True)  # cache invalidated by the upload
+    image = client.get(url)
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data == PNG
+    # A founder sees it only while the team has a lease on this floor.
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/")})
+    login_as(world.founder)
+    assert client.get(url).status_code == 404
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=5))
+    assert client.get(url).status_code == 200
