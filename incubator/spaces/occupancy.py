@@ -51,15 +51,30 @@ def rates_on(day: date) -> dict[str, list[Rate]]:
     return {level: list(values.values()) for level, values in out.items()}
 
 
-def monthly_rates(today: date, months: int = 12) -> list[tuple[date, float]]:
-    """Whole-park occupancy on the first day of each of the last `months` months (2 queries)."""
+def _scope(query, scope: tuple[str, int] | None):
+    if scope is None:
+        return query
+    level, ident = scope
+    if level == "zone":
+        return query.where(Space.zone_id == ident)
+    if level == "floor":
+        return query.where(Space.floor_id == ident)
+    return query.where(Space.floor_id.in_(db.select(Floor.id).where(Floor.building_id == ident)))
+
+
+def monthly_rates(today: date, months: int = 12, scope: tuple[str, int] | None = None) -> list[tuple[date, float]]:
+    """Occupancy on the first day of each of the last `months` months and today, for the whole
+    park or one ('building'|'floor'|'zone', id) scope (2 queries)."""
     first = date(today.year, today.month, 1)
     days = [add_months(first, -n) for n in range(months - 1, -1, -1)]
+    if days[-1] != today:
+        days.append(today)
     seats = _seat_expr()
-    total = db.session.scalar(db.select(db.func.sum(seats)).select_from(Space)) or 0
-    rows = db.session.execute(
+    total = db.session.scalar(_scope(db.select(db.func.sum(seats)).select_from(Space), scope)) or 0
+    rows = db.session.execute(_scope(
         db.select(Lease.start_date, Lease.end_date, seats).join(Space, Lease.space_id == Space.id)
-        .where(Lease.status.in_(("active", "ended")), Lease.start_date <= days[-1], Lease.end_date > days[0])).all()
+        .where(Lease.status.in_(("active", "ended")), Lease.start_date <= days[-1], Lease.end_date > days[0]),
+        scope)).all()
     out = []
     for day in days:
         used = sum(s for start, end, s in rows if start <= day < end)

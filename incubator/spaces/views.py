@@ -622,8 +622,12 @@ def team_detail(team_id: int):
 def occupancy_dashboard():
     today = local_today()
     rates = occupancy.rates_on(today)
-    monthly = occupancy.monthly_rates(today)
-    chart = occupancy.bar_chart_svg([(d.strftime("%Y-%m"), pct) for d, pct in monthly], title=_("Occupancy over time"))
+    scopes = {f"{level}-{r.key[-1]}": (level, r.key[-1], r.label) for level in ("building", "floor", "zone")
+              for r in rates[level]}
+    chosen = scopes.get(request.args.get("scope", ""))
+    monthly = occupancy.monthly_rates(today, scope=(chosen[0], chosen[1]) if chosen else None)
+    chart = occupancy.bar_chart_svg([(d.strftime("%Y-%m") if d.day == 1 else d.isoformat(), pct) for d, pct in monthly],
+                                    title=_("Occupancy over time"))
     zone_chart = occupancy.bar_chart_svg([(r.label, r.percent) for r in rates["zone"]], title=_("Occupancy by zone"))
     residents = db.session.execute(
         db.select(Team.id, Team.name, db.func.count(Lease.id)).join(Lease, Lease.team_id == Team.id)
@@ -635,7 +639,8 @@ def occupancy_dashboard():
         .options(db.joinedload(Lease.space), db.joinedload(Lease.team)).order_by(Lease.end_date, Lease.id).limit(200)))
     waiting = db.session.scalar(db.select(db.func.count()).select_from(SpaceRequest)
                                 .where(SpaceRequest.status == "waiting")) or 0
-    return render_template("spaces/occupancy.html", rates=rates, chart=Markup(chart), zone_chart=Markup(zone_chart),
+    return render_template("spaces/occupancy.html", rates=rates, chart=Markup(chart), scopes=scopes,
+                           scope=request.args.get("scope", "") if chosen else "", scope_label=chosen[2] if chosen else "", zone_chart=Markup(zone_chart),
                            residents=residents, ending=ending, waiting=waiting, today=today)
 
 

@@ -204,3 +204,36 @@ def test_plan_image_is_kept_in_s3_checked_by_content_and_shown_to_the_right_peop
     today = services.local_today()
     services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=5))
     assert client.get(url).status_code == 200
+
+
+def test_occupancy_over_time_per_floor_and_zone(client, db, world, login_as):
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [s.id for s in world.spaces[:8]], today - timedelta(days=70),
+                      today + timedelta(days=30))
+    db.session.commit()
+    login_as(world.manager)
+    whole = client.get("/spaces/occupancy").get_data(as_text=True)
+    # The park: 16 desks and two 4-seat offices (24 seats), 8 desks leased → 33.3 % today and last month.
+    assert f"{today.isoformat()}: 33.3%" in whole
+    last_month = services.add_months(today.replace(day=1), -1).strftime("%Y-%m")
+    assert f"{last_month}: 33.3%" in whole  # the lease began 70 days ago, before the first of last month
+    zone_a = world.spaces[0].zone_id
+    page = client.get(f"/spaces/occupancy?scope=zone-{zone_a}").get_data(as_text=True)
+    # Zone A has 8 desks and a 4-seat office (12 seats); 8 desks leased today → 66.7 %.
+    assert f"{today.isoformat()}: 66.7%" in page
+    assert client.get("/spaces/occupancy?scope=nonsense").status_code == 200
+
+
+def test_manager_moves_a_team_by_space_codes(client, db, world, login_as):
+    today = services.local_today()
+    leases = services.allocate(world.manager, world.team, [s.id for s in world.spaces[:2]], today,
+                               today + timedelta(days=60))
+    db.session.commit()
+    login_as(world.manager)
+    url = f"/spaces/teams/{world.team.id}"
+    response = post_form(client, url, {"lease_ids": [lease.id for lease in leases], "new_codes": "3F-B-001，3F-B-002",
+                                       "on_date": (today + timedelta(days=10)).isoformat()})
+    assert response.status_code == 302
+    db.session.expire_all()
+    active = db.session.scalars(sa.select(Lease).where(Lease.status == "active", Lease.start_date > today)).all()
+    assert sorted(lease.space.code for lease in active) == ["3F-B-001", "3F-B-002"]
