@@ -32,7 +32,7 @@ from ..extensions import db
 from ..notifications.services import notify, queue_mail
 from ..timeutils import local_today, utcnow
 from . import suggest as suggest_mod
-from .models import (DESK_TYPES, REMINDER_DAYS, SPACE_TYPES, Admission, Floor, Lease, LeaseReminder, Space,
+from .models import (REMINDER_DAYS, SPACE_TYPES, Admission, Floor, Lease, LeaseReminder, Space,
                      SpaceOutage, SpaceRequest, Zone)
 
 
@@ -650,7 +650,7 @@ def notify_waitlist_fits(today: date | None = None) -> int:
 __all__ = ["admit_team", "allocate", "renew", "shorten", "end_early", "cancel", "move", "create_request",
            "set_priority", "cancel_request", "waitlist", "waitlist_positions", "suggest", "free_spaces",
            "expire_leases", "send_end_reminders", "notify_waitlist_fits", "LeaseConflict", "SpacesError",
-           "Floor", "DESK_TYPES"]
+           "import_layout", "put_out_of_service", "set_floor_background", "touch_plans"]
 
 
 # --- layout import ----------------------------------------------------------------------------

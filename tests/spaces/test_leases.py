@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from incubator.spaces import services
-from incubator.spaces.models import Lease, Space
+from incubator.spaces.models import Lease
 from incubator.spaces.services import LeaseConflict, SpacesError
 
 START = date(2031, 3, 1)
