@@ -167,9 +167,10 @@ def register_blueprints(app: Flask) -> None:
     from .judging.views import bp as judging_bp
     from .notifications.views import bp as notifications_bp
     from .notifications.views import outbox_bp
+    from .spaces.views import bp as spaces_bp
 
     for blueprint in (home_bp, accounts_bp, notifications_bp, outbox_bp, audit_bp, jobs_bp, competitions_bp,
-                      applications_bp, judging_bp):
+                      applications_bp, judging_bp, spaces_bp):
         app.register_blueprint(blueprint)
     storage.register(app)  # its blueprint, `flask storage`, and the 503 page for an unreachable store
     decks.register(app)  # deck upload/download routes and the deck_versions template global

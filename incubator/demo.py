@@ -43,10 +43,13 @@ def seed_features() -> None:
     from .applications import demo as applications_demo
     from .competitions import demo as competitions_demo
     from .judging import demo as judging_demo
+    from .spaces import demo as spaces_demo
 
     manager = find_user_by_email(DEMO_USERS[0][0])
     competition = competitions_demo.seed(actor=manager)
     applications_demo.seed(competition)
     db.session.flush()
     judging_demo.seed(actor=manager)
+    db.session.flush()
+    spaces_demo.seed()
     db.session.flush()

@@ -203,6 +203,6 @@ def test_manager_dashboard_links_every_section_with_its_figures(client, make_use
     login(client, make_user(Role.MANAGER))
     body = client.get("/manage").get_data(as_text=True)
     for path in ("/manage/competitions/", "/manage/applications", "/manage/invitations", "/manage/outbox/",
-                 "/manage/jobs/", "/manage/audit/", "/manage/storage/"):
+                 "/manage/jobs/", "/manage/audit/", "/manage/storage/", "/manage/judging/", "/spaces/"):
         assert f'href="{path}"' in body, path
     assert "border-warning" in body  # the failed message is flagged

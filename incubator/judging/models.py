@@ -1,4 +1,4 @@
-"""Judging: judge profiles, conflicts, assignments, scores, round results, admissions.
+"""Judging: judge profiles, conflicts, assignments, scores, round results.
 
 Permissions live here as can_* helpers; the services decide, the database guarantees
 (UNIQUE assignment per (round, entry, judge), one score per assignment, CHECKed states).
@@ -212,6 +212,9 @@ class RoundResult(db.Model):
     track_rank: Mapped[int | None] = mapped_column()
     decision: Mapped[str | None] = mapped_column(sa.String(10))
     award_level: Mapped[str | None] = mapped_column(sa.String(10))
+    # Final round: the managers chose to admit this team (入驻). Publishing the results turns it
+    # into the incubator's admission (spaces.services.admit_team), which desk allocation reads.
+    admitted: Mapped[bool] = mapped_column(default=False)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -220,21 +223,6 @@ class RoundResult(db.Model):
     @property
     def award_label(self):
         return AWARD_LABELS.get(self.award_level, "") if self.award_level else ""
-
-
-class Admission(db.Model):
-    """入驻: the team of this application is admitted to the incubator (read by desk allocation)."""
-
-    __tablename__ = "admissions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
-    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="CASCADE"), index=True)
-    competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
-    admitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    admitted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-
-    application: Mapped[Application] = relationship()
 
 
 class JudgeReminder(db.Model):

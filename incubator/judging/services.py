@@ -32,7 +32,7 @@ from ..notifications.services import notify, queue_mail
 from ..timeutils import utcnow
 from . import assign as assign_algo
 from . import ranking as ranking_algo
-from .models import (AWARD_LEVELS, REVEAL_MODES, Admission, Assignment, JudgeConflict, JudgeProfile,
+from .models import (AWARD_LEVELS, REVEAL_MODES, Assignment, JudgeConflict, JudgeProfile,
                      JudgeReminder, RoundResult, RoundState, Score, normalize_organization)
 
 STALE_SCORE = _l("Someone else saved this score in the meantime (another tab or device). Reload the page "
@@ -820,29 +820,45 @@ def confirm_awards(actor, rnd: Round, awards: dict[int, str | None], admitted_id
 
 
 def admit(actor, rnd: Round, apps: list[Application], replace: bool = False) -> int:
-    existing = {a.application_id: a for a in db.session.scalars(
-        db.select(Admission).where(Admission.competition_id == rnd.competition_id))}
+    """Mark the teams of `apps` for admission in this final round (the rest unmarked when
+    `replace`). The admission itself happens when the results are published."""
     wanted = {a.id for a in apps}
-    if replace:
-        for app_id, row in existing.items():
-            if app_id not in wanted:
-                db.session.delete(row)
+    results = results_of(rnd)
     added = 0
-    for app in apps:
-        if app.id not in existing:
-            db.session.add(Admission(application_id=app.id, team_id=app.team_id, competition_id=app.competition_id,
-                                     admitted_by_id=getattr(actor, "id", None)))
+    for app_id, res in results.items():
+        if app_id in wanted and not res.admitted:
+            res.admitted = True
             added += 1
+        elif replace and app_id not in wanted:
+            res.admitted = False
     db.session.flush()
     return added
 
 
 def admitted_ids(competition_id: int) -> set[int]:
-    return set(db.session.scalars(db.select(Admission.application_id).where(Admission.competition_id == competition_id)))
+    """Applications marked for admission in the competition's final-round results."""
+    return set(db.session.scalars(
+        db.select(RoundResult.application_id).join(Round, Round.id == RoundResult.round_id)
+        .where(Round.competition_id == competition_id, RoundResult.admitted.is_(True))))
 
 
 def is_admitted(app: Application) -> bool:
-    return db.session.scalar(db.select(sa.func.count(Admission.id)).where(Admission.application_id == app.id)) > 0
+    return app.id in admitted_ids(app.competition_id)
+
+
+AWARD_RANKS = {level: i + 1 for i, level in enumerate(AWARD_LEVELS)}  # first prize = 1, as spaces orders
+
+
+def _admit_to_incubator(actor, rnd: Round, results: dict, apps: dict) -> int:
+    from ..spaces.services import admit_team
+
+    count = 0
+    for app_id, res in results.items():
+        if res.admitted:
+            admit_team(actor, apps[app_id].team, f"{rnd.name}: {res.award_label or ''}".strip(" :"),
+                       award_level_rank=AWARD_RANKS.get(res.award_level), source="judging")
+            count += 1
+    return count
 
 
 def publish_results(actor, rnd: Round) -> int:
@@ -860,6 +876,8 @@ def publish_results(actor, rnd: Round) -> int:
     for app_id, res in results.items():
         if res.decision in ("advanced", "eliminated") and apps[app_id].status != res.decision:
             change_status(actor, apps[app_id], res.decision, action="judging.result")
+    if is_final(rnd):
+        _admit_to_incubator(actor, rnd, results, apps)
     state.results_published_at = utcnow()
     db.session.flush()
     record(actor, "judging.publish", rnd, after={"entries": len(results)})

@@ -1,4 +1,4 @@
-"""judging: judge profiles, conflicts, assignments, scores, round results, admissions, reminders
+"""judging: judge profiles, conflicts, assignments, scores, round results, reminders
 
 Revision ID: 0005
 Revises: 0004
@@ -57,24 +57,6 @@ def upgrade():
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_round_states_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('round_id', name=op.f('pk_round_states'))
     )
-    op.create_table('admissions',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('application_id', sa.Integer(), nullable=False),
-    sa.Column('team_id', sa.Integer(), nullable=False),
-    sa.Column('competition_id', sa.Integer(), nullable=False),
-    sa.Column('admitted_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('admitted_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['admitted_by_id'], ['users.id'], name=op.f('fk_admissions_admitted_by_id_users'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_admissions_application_id_applications'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['competition_id'], ['competitions.id'], name=op.f('fk_admissions_competition_id_competitions'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['team_id'], ['teams.id'], name=op.f('fk_admissions_team_id_teams'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_admissions')),
-    sa.UniqueConstraint('application_id', name=op.f('uq_admissions_application_id'))
-    )
-    with op.batch_alter_table('admissions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_admissions_competition_id'), ['competition_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_admissions_team_id'), ['team_id'], unique=False)
-
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
@@ -130,6 +112,7 @@ def upgrade():
     sa.Column('track_rank', sa.Integer(), nullable=True),
     sa.Column('decision', sa.String(length=10), nullable=True),
     sa.Column('award_level', sa.String(length=10), nullable=True),
+    sa.Column('admitted', sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('decided_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("award_level IS NULL OR award_level IN ('first', 'second', 'third', 'honorable')", name=op.f('ck_round_results_award_valid')),
@@ -183,11 +166,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_assignments_batch_id'))
 
     op.drop_table('assignments')
-    with op.batch_alter_table('admissions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_admissions_team_id'))
-        batch_op.drop_index(batch_op.f('ix_admissions_competition_id'))
-
-    op.drop_table('admissions')
     op.drop_table('round_states')
     op.drop_table('judge_reminders')
     op.drop_table('judge_expertise')

@@ -347,8 +347,10 @@ def test_founder_sees_result_and_feedback_only_after_publication_and_only_own(ap
 
 
 def test_final_round_awards_and_admission(app, db, world, make_user):
+    """Admission chosen with the awards becomes the incubator's admission when the results are
+    published: the team may then ask for desks, with its award level in the waiting-list order."""
     from incubator.judging import services
-    from incubator.judging.models import Admission
+    from incubator.spaces.models import Admission
 
     comp = world.competition(rounds=1, judges_per_entry=1)
     rnd = comp.rounds[0]
@@ -364,8 +366,12 @@ def test_final_round_awards_and_admission(app, db, world, make_user):
                data={f"award_{entries[0].id}": "first", f"award_{entries[1].id}": "third", "admit": [entries[0].id],
                      "csrf_token": csrf_from(m, "/manage/judging/")})
     assert r.status_code == 302
-    assert [a.application_id for a in db.session.scalars(db.select(Admission))] == [entries[0].id]
+    assert services.admitted_ids(comp.id) == {entries[0].id}
+    assert db.session.scalars(db.select(Admission)).all() == []  # nothing before publication
     assert mpost(m, f"/manage/judging/rounds/{rnd.id}/publish").status_code == 302
+    db.session.expire_all()
+    admission = db.session.scalars(db.select(Admission)).one()
+    assert (admission.team_id, admission.source, admission.award_level_rank) == (entries[0].team_id, "judging", 1)
     page = client_for(app, entries[0].team.created_by).get(f"/results/{entries[0].id}").get_data(as_text=True)
     assert 'id="award"' in page and 'id="admitted"' in page
 

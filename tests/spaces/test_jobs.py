@@ -1,0 +1,76 @@
+"""Spaces jobs: expiry and reminders happen once per day, however often the job runs."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+
+from incubator.jobs.models import JobRun
+from incubator.jobs.runner import run_job
+from incubator.notifications.models import Notice
+from incubator.spaces import services
+from incubator.spaces.models import Lease, LeaseReminder
+from incubator.timeutils import local_today
+
+
+def _notices(db, user, kind):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Notice)
+                             .where(Notice.user_id == user.id, Notice.kind == kind))
+
+
+def test_expiry_job_ends_leases_once_even_when_run_twice_for_the_same_due_time(db, world):
+    today = local_today()
+    expired = services.allocate(world.manager, world.team, [s.id for s in world.spaces[:2]], today - timedelta(days=30), today)
+    (running,) = services.allocate(world.manager, world.other_team, [world.spaces[2].id], today - timedelta(days=3),
+                                   today + timedelta(days=3))
+    # A waiting request that fits once the desks are free.
+    services.create_request(world.other_founder, world.other_team, seats=2, space_type="desk_fixed", start_date=today,
+                            duration_months=1)
+    db.session.commit()
+    due = datetime.now(timezone.utc).replace(microsecond=0)
+    first = run_job("spaces_end_expired_leases", due)
+    second = run_job("spaces_end_expired_leases", due)  # a second scheduler process, same due time
+    assert first is not None and first.status == "succeeded" and second is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(JobRun)
+                             .where(JobRun.job_id == "spaces_end_expired_leases")) == 1
+    db.session.expire_all()
+    assert [db.session.get(Lease, lease.id).status for lease in expired] == ["ended", "ended"]
+    assert db.session.get(Lease, running.id).status == "active"
+    ended_notices = _notices(db, world.founder, "spaces_lease")
+    assert _notices(db, world.manager, "spaces_waitlist") == 1
+    # Running the function again the same day changes nothing and tells nobody again.
+    assert run_job("spaces_end_expired_leases", due + timedelta(seconds=1)).result == '{"ended": 0, "waitlist_heads_that_fit": 0}'
+    assert _notices(db, world.founder, "spaces_lease") == ended_notices
+    assert _notices(db, world.manager, "spaces_waitlist") == 1
+
+
+def test_reminders_go_out_once_at_30_and_once_at_7_days(db, world):
+    today = local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today - timedelta(days=60), today + timedelta(days=30))
+    services.allocate(world.manager, world.other_team, [world.spaces[1].id], today - timedelta(days=60),
+                      today + timedelta(days=5))
+    services.allocate(world.manager, world.other_team, [world.spaces[2].id], today, today + timedelta(days=90))
+    db.session.commit()
+    due = datetime.now(timezone.utc).replace(microsecond=0)
+    assert run_job("spaces_lease_reminders", due).status == "succeeded"
+    assert run_job("spaces_lease_reminders", due + timedelta(minutes=1)).status == "succeeded"  # run twice
+    assert _notices(db, world.founder, "spaces_reminder") == 1
+    assert _notices(db, world.other_founder, "spaces_reminder") == 1  # the 7-day one only, not also the 30-day one
+    assert services.send_end_reminders(today + timedelta(days=1)) == 0
+    # 23 days later the first lease is 7 days from its end: its 7-day reminder goes out, once.
+    assert services.send_end_reminders(today + timedelta(days=23)) == 1
+    assert services.send_end_reminders(today + timedelta(days=23)) == 0
+    db.session.commit()
+    assert _notices(db, world.founder, "spaces_reminder") == 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LeaseReminder)) == 4
+
+
+def test_a_renewed_lease_is_reminded_again_before_its_new_end(db, world):
+    today = local_today()
+    (lease,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today - timedelta(days=10),
+                                 today + timedelta(days=20))
+    assert services.send_end_reminders(today) == 1
+    services.renew(world.manager, lease, today + timedelta(days=25))
+    assert services.send_end_reminders(today) == 1  # about the new end date
+    assert services.send_end_reminders(today) == 0

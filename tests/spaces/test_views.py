@@ -1,0 +1,239 @@
+"""Spaces pages through the app: layout import all-or-nothing, access, fixed query counts."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import sqlalchemy as sa
+from markupsafe import escape
+
+from incubator.spaces import services
+from incubator.spaces.models import Lease, Space
+
+from tests.conftest import csrf_from, post_form
+
+GOOD_CSV = ("code,floor,zone,type,capacity,x,y,width,height,features\n"
+            "3F-C-001,3,C,desk_hot,1,1600,0,100,80,power\n"
+            "3F-C-002,3,C,desk_hot,1,1720,0,100,80,window;power\n"
+            "3F-C-010,3,C,office,6,1600,200,300,200,window\n")
+
+
+def _upload(client, floor_id, content: bytes, name="layout.csv"):
+    url = f"/spaces/floors/{floor_id}/import"
+    token = csrf_from(client, url)
+    return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def _space_count(db):
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Space))
+
+
+def test_layout_import_with_bad_rows_changes_nothing_and_names_each_line(client, db, world, login_as):
+    login_as(world.manager)
+    before = _space_count(db)
+    bad = GOOD_CSV + ("3F-C-003,3,C,desk_hot,2,1840,0,100,80,\n"       # line 5: desk with 2 seats
+                      "3F-C-004,3,C,sofa,1,1960,0,100,80,\n"           # line 6: unknown type
+                      "3F-C-005,3,C,desk_hot,1,1600,0,100,80,\n"         # line 7: overlaps 3F-C-001
+                      "3F-A-001,3,A,desk_fixed,1,900,900,100,80,\n")  # line 8: code of an existing desk, fine
+    response = _upload(client, world.floor.id, bad.encode("utf-8"))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    for line in (5, 6, 7):
+        assert f'data-line="{line}"' in page
+    assert 'data-line="8"' not in page and "3F-C-001" in page
+    assert "第 5 行" in page  # translated message
+    assert _space_count(db) == before
+
+
+def test_layout_import_of_a_good_file_creates_zone_and_spaces_and_exports_back(client, db, world, login_as):
+    login_as(world.manager)
+    before = _space_count(db)
+    response = _upload(client, world.floor.id, ("\ufeff" + GOOD_CSV).encode("utf-8"))
+    assert response.status_code == 302
+    assert _space_count(db) == before + 3
+    exported = client.get(f"/spaces/floors/{world.floor.id}/layout.csv")
+    assert exported.data.startswith("\ufeff".encode("utf-8"))
+    text = exported.get_data(as_text=True)
+    assert "3F-C-010,3,C,office,6,1600,200,300,200,window" in text
+    xlsx = client.get(f"/spaces/floors/{world.floor.id}/layout.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    # The XLSX export imports back unchanged (same codes → updated, nothing new).
+    response = _upload(client, world.floor.id, xlsx.data, name="layout.xlsx")
+    assert response.status_code == 302 and _space_count(db) == before + 3
+
+
+def test_layout_import_refuses_a_binary_file_with_a_message(client, db, world, login_as):
+    login_as(world.manager)
+    response = _upload(client, world.floor.id, b"\xff\xfe\x00garbage\x00", name="x.csv")
+    assert response.status_code == 400 and 'data-line="1"' in response.get_data(as_text=True)
+
+
+def test_floor_plan_page_draws_every_space_with_a_fixed_number_of_queries(client, db, world, login_as):
+    from tests.spaces.query_counter import count_queries
+
+    login_as(world.manager)
+    services.allocate(world.manager, world.team, [s.id for s in world.spaces[:3]], services.local_today(),
+                      services.local_today() + timedelta(days=200))
+    db.session.commit()
+    with count_queries(db) as small:
+        page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
+    assert page.count('class="fp-space fp-') == len(world.spaces) and "<title>" in page
+    assert 'fp-leased' in page and "南湖智能" in page
+    # Twice as many spaces and leases: the same number of queries.
+    extra = [Space(code=f"3F-A-{100 + n:03d}", floor_id=world.floor.id, zone_id=world.spaces[0].zone_id, type="desk_hot",
+                   capacity=1, features=[], x=2500 + (n % 5) * 60, y=(n // 5) * 60, w=50, h=50) for n in range(30)]
+    db.session.add_all(extra)
+    db.session.commit()
+    services.allocate(world.manager, world.other_team, [s.id for s in extra[:10]], services.local_today(),
+                      services.local_today() + timedelta(days=10))
+    db.session.commit()
+    with count_queries(db) as big:
+        page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
+    assert page.count('class="fp-space fp-') == len(world.spaces) + 30
+    assert big.count == small.count
+
+
+def test_list_pages_run_a_fixed_number_of_queries(client, db, world, login_as):
+    from tests.spaces.query_counter import count_queries
+
+    login_as(world.manager)
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=20))
+    db.session.commit()
+    counts = {}
+    for url in ("/spaces/leases", "/spaces/waitlist", "/spaces/occupancy"):
+        with count_queries(db) as c:
+            assert client.get(url).status_code == 200
+        counts[url] = c.count
+    services.allocate(world.manager, world.other_team, [s.id for s in world.spaces[1:8]], today, today + timedelta(days=20))
+    for team in (world.team, world.other_team):
+        services.create_request(world.founder, team, seats=2, space_type="desk_fixed", start_date=today, duration_months=3)
+    db.session.commit()
+    for url, n in counts.items():
+        with count_queries(db) as c:
+            assert client.get(url).status_code == 200
+        assert c.count == n, url
+
+
+def test_founder_sees_only_own_leases_and_no_manager_pages(client, db, world, login_as):
+    today = services.local_today()
+    (mine,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=30))
+    (theirs,) = services.allocate(world.manager, world.other_team, [world.spaces[1].id], today, today + timedelta(days=30))
+    db.session.commit()
+    login_as(world.founder)
+    assert client.get(f"/spaces/mine/leases/{mine.id}").status_code == 200
+    assert client.get(f"/spaces/mine/leases/{theirs.id}").status_code == 404
+    assert client.get("/spaces/mine/leases/999999").status_code == 404
+    page = client.get("/spaces/mine").get_data(as_text=True)
+    assert "3F-A-001" in page and 'fp-mine' in page and world.other_team.name not in page
+    for url in ("/spaces/", "/spaces/leases", f"/spaces/leases/{mine.id}", "/spaces/waitlist", "/spaces/allocate",
+                "/spaces/occupancy", f"/spaces/floors/{world.floor.id}/plan", f"/spaces/space/{world.spaces[0].id}",
+                f"/spaces/teams/{world.team.id}", "/spaces/export/leases.csv"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_founder_request_shows_place_in_queue_and_cancel_is_own_only(client, db, world, login_as):
+    today = services.local_today()
+    other = services.create_request(world.other_founder, world.other_team, seats=1, space_type="desk_fixed",
+                                    start_date=today + timedelta(days=3), duration_months=2)
+    db.session.commit()
+    login_as(world.founder)
+    response = post_form(client, "/spaces/mine/request", {
+        "team_id": world.team.id, "seats": 4, "space_type": "desk_fixed", "preferred_zone_id": 0,
+        "start_date": (today + timedelta(days=5)).isoformat(), "duration_months": 6, "note": ""})
+    assert response.status_code == 302
+    page = client.get("/spaces/mine").get_data(as_text=True)
+    assert 'data-place="2"' in page  # behind the first-prize team
+    token = csrf_from(client, "/spaces/mine")
+    assert client.post(f"/spaces/mine/requests/{other.id}/cancel", data={"csrf_token": token}).status_code == 404
+
+
+def test_allocation_conflict_reaches_the_manager_as_a_message_not_a_500(client, db, world, login_as):
+    today = services.local_today()
+    services.allocate(world.manager, world.other_team, [world.spaces[0].id], today, today + timedelta(days=30))
+    db.session.commit()
+    login_as(world.manager)
+    response = post_form(client, "/spaces/allocate", {
+        "team_id": world.team.id, "start_date": today.isoformat(), "end_date": (today + timedelta(days=10)).isoformat(),
+        "space_ids": [world.spaces[0].id]})
+    assert response.status_code == 409
+    assert "3F-A-001" in response.get_data(as_text=True) and str(escape(world.other_team.name)) in response.get_data(as_text=True)
+
+
+def test_manager_pages_render(client, db, world, login_as):
+    today = services.local_today()
+    (lease,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=20))
+    db.session.commit()
+    login_as(world.manager)
+    for url in ("/spaces/", "/spaces/admissions", f"/spaces/leases/{lease.id}", f"/spaces/teams/{world.team.id}",
+                f"/spaces/space/{world.spaces[0].id}", "/spaces/allocate?seats=3&type=desk_fixed",
+                "/spaces/export/occupancy.xlsx", "/spaces/export/leases.csv"):
+        assert client.get(url).status_code == 200, url
+    response = post_form(client, f"/spaces/leases/{lease.id}/renew",
+                         {"renew-end_date": (today + timedelta(days=60)).isoformat()}, csrf_page=f"/spaces/leases/{lease.id}")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Lease, lease.id).end_date == today + timedelta(days=60)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(200)
+
+
+def test_plan_image_is_kept_in_s3_checked_by_content_and_shown_to_the_right_people(client, db, world, login_as):
+    login_as(world.manager)
+    plan = f"/spaces/floors/{world.floor.id}/plan"
+    token = csrf_from(client, plan)
+    url = f"/spaces/floors/{world.floor.id}/background"
+    bad = client.post(url, data={"csrf_token": token, "image": (io.BytesIO(b"<svg onload=alert(1)>"), "x.png")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(world.floor), world.floor.id).background_key is None
+    ok = client.post(url, data={"csrf_token": token, "image": (io.BytesIO(PNG), "plan.png")},
+                     content_type="multipart/form-data")
+    assert ok.status_code == 302
+    assert f'href="{url}"' in client.get(plan).get_data(as_text=True)  # cache invalidated by the upload
+    image = client.get(url)
+    assert image.status_code == 200 and image.mimetype == "image/png" and image.data == PNG
+    # A founder sees it only while the team has a lease on this floor.
+    client.post("/logout", data={"csrf_token": csrf_from(client, "/")})
+    login_as(world.founder)
+    assert client.get(url).status_code == 404
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=5))
+    assert client.get(url).status_code == 200
+
+
+def test_occupancy_over_time_per_floor_and_zone(client, db, world, login_as):
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [s.id for s in world.spaces[:8]], today - timedelta(days=70),
+                      today + timedelta(days=30))
+    db.session.commit()
+    login_as(world.manager)
+    whole = client.get("/spaces/occupancy").get_data(as_text=True)
+    # The park: 16 desks and two 4-seat offices (24 seats), 8 desks leased → 33.3 % today and last month.
+    assert f"{today.isoformat()}: 33.3%" in whole
+    last_month = services.add_months(today.replace(day=1), -1).strftime("%Y-%m")
+    assert f"{last_month}: 33.3%" in whole  # the lease began 70 days ago, before the first of last month
+    zone_a = world.spaces[0].zone_id
+    page = client.get(f"/spaces/occupancy?scope=zone-{zone_a}").get_data(as_text=True)
+    # Zone A has 8 desks and a 4-seat office (12 seats); 8 desks leased today → 66.7 %.
+    assert f"{today.isoformat()}: 66.7%" in page
+    assert client.get("/spaces/occupancy?scope=nonsense").status_code == 200
+
+
+def test_manager_moves_a_team_by_space_codes(client, db, world, login_as):
+    today = services.local_today()
+    leases = services.allocate(world.manager, world.team, [s.id for s in world.spaces[:2]], today,
+                               today + timedelta(days=60))
+    db.session.commit()
+    login_as(world.manager)
+    url = f"/spaces/teams/{world.team.id}"
+    response = post_form(client, url, {"lease_ids": [lease.id for lease in leases], "new_codes": "3F-B-001，3F-B-002",
+                                       "on_date": (today + timedelta(days=10)).isoformat()})
+    assert response.status_code == 302
+    db.session.expire_all()
+    active = db.session.scalars(sa.select(Lease).where(Lease.status == "active", Lease.start_date > today)).all()
+    assert sorted(lease.space.code for lease in active) == ["3F-B-001", "3F-B-002"]
