@@ -30,6 +30,21 @@ def test_every_string_has_a_chinese_translation():
     assert problems == []
 
 
+def test_a_message_has_one_chinese_translation_across_catalogs():
+    """Feature catalogs are merged into one namespace at run time: the same English msgid with two
+    Chinese translations would show whichever catalog loaded last. Give a different meaning a
+    different msgid (or pgettext) instead."""
+    from incubator.i18n import catalogs, load_po
+
+    seen: dict[str, dict[str, str]] = {}
+    for spec in catalogs():
+        for message in load_po(spec):
+            if message.id and isinstance(message.id, str) and message.string:
+                seen.setdefault(message.id, {})[spec.name] = message.string
+    divergent = {msgid: by_catalog for msgid, by_catalog in seen.items() if len(set(by_catalog.values())) > 1}
+    assert divergent == {}
+
+
 def test_interface_is_chinese_by_default_and_english_on_request(client):
     assert "登录" in client.get("/login").get_data(as_text=True)
     english = client.get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)

@@ -196,7 +196,7 @@ def my_scores_csv(round_id: int):
     rows = [a for r in services.judge_queue(_me()) if r["round"].id == rnd.id for a in r["assignments"]]
     if not rows:
         abort(404)
-    header = [_("Entry"), _("Track")] + [c.name for c in rnd.criteria] + [_("Total"), _("Status")]
+    header = [_("Entry"), _("Track")] + [c.name for c in rnd.criteria] + [_("Total score"), _("Status")]
     lines = []
     for a in rows:
         app = a.application
@@ -423,7 +423,7 @@ def _score_rows(rnd: Round):
                                        selectinload(Assignment.application).selectinload(Application.team))
          .where(Assignment.round_id == rnd.id).order_by(Assignment.application_id, Assignment.judge_id))
     header = [_("Entry"), _("Project"), _("Team"), _("Track"), _("Judge")] + [c.name for c in rnd.criteria] + [
-        _("Total"), _("Status"), _("Comment to organisers"), _("Feedback to the team"), _("Recused")]
+        _("Total score"), _("Status"), _("Comment to organisers"), _("Feedback to the team"), _("Recused")]
     rows = []
     for a in db.session.scalars(q):
         s = a.score

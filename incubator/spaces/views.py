@@ -657,7 +657,7 @@ def _lease_export_rows() -> list[list]:
 def _occupancy_export_rows() -> list[list]:
     today = local_today()
     rates = occupancy.rates_on(today)
-    out = [[_("Level"), _("Name"), _("Seats"), _("Leased"), _("Occupancy %"), _("Date")]]
+    out = [[_("Level"), _("Place"), _("Seats"), _("Leased"), _("Occupancy %"), _("Date")]]
     for level, label in (("building", _("Building")), ("floor", _("Floor")), ("zone", _("Zone"))):
         out += [[label, r.label, r.seats, r.leased, r.percent, today.isoformat()] for r in rates[level]]
     return out
