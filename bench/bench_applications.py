@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bench.harness import fresh_pg_database, gunicorn, wrk
+from bench.harness import fresh_pg_database, gunicorn, login_cookie, wrk
 
 PASSWORD = "Bench-Passw0rd-2026"
 TRACKS = [("人工智能", "AI"), ("生物技术", "Biotech"), ("微电子", "Microelectronics"), ("高端装备制造", "Advanced manufacturing")]
@@ -73,25 +73,6 @@ def build_data(database_url: str, n: int) -> int:
         return comp.id
 
 
-def login_cookie_without_user_agent(base_url: str, email: str, password: str) -> str:
-    """harness.login_cookie sends urllib's User-Agent; wrk sends none, and Flask-Login's "strong"
-    session protection (a hash of address and User-Agent) then drops the session: log in the
-    way wrk will ask, with no User-Agent."""
-    import http.cookiejar
-    import re
-    import urllib.parse
-    import urllib.request
-
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.addheaders = []
-    page = opener.open(base_url + "/login").read().decode()
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}).encode()
-    opener.open(base_url + "/login", data=data)
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
-
-
 def _fetch(url: str, cookie: str) -> tuple[int, int]:
     """Status and body size of one request, redirects NOT followed (wrk counts a 302 as success)."""
     import http.client
@@ -131,7 +112,7 @@ def main() -> None:
     before = run_baseline("baseline before: one query")
     results = []
     with gunicorn("wsgi:app", env, workers=args.workers) as site:
-        cookie = login_cookie_without_user_agent(site, "manager@bench.example.cn", PASSWORD)
+        cookie = login_cookie(site, "manager@bench.example.cn", PASSWORD)
         for label, path in [
             ("list page 1 (50 rows)", f"/manage/applications?competition_id={comp_id}"),
             ("list filtered + keyword", f"/manage/applications?competition_id={comp_id}&status=submitted&q=%E6%9F%94"),

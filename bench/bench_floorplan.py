@@ -178,7 +178,7 @@ def suggestion(app, floor_id: int) -> None:
 
 
 def under_load(url_db: str, floor_id: int, seconds: int) -> None:
-    from bench.harness import gunicorn, login_cookie, wrk
+    from bench.harness import fetch_as_wrk, gunicorn, login_cookie, wrk
 
     env = {"DATABASE_URL": url_db, "INCUBATOR_ENV": "development", "LOG_LEVEL": "WARNING",
            "LOGIN_RATE_LIMIT": "1000 per minute"}
@@ -187,17 +187,8 @@ def under_load(url_db: str, floor_id: int, seconds: int) -> None:
     with gunicorn("wsgi:app", env) as url:
         cookie = login_cookie(url, EMAIL, PASSWORD)
         # wrk does not count 3xx as errors: make sure the cookie gets the page, not a redirect to /login.
-        import urllib.request
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *args, **kwargs):
-                return None
-
-        opener = urllib.request.build_opener(NoRedirect)
-        req = urllib.request.Request(f"{url}/spaces/floors/{floor_id}/plan", headers={"Cookie": cookie})
-        with opener.open(req, timeout=30) as check:
-            body = check.read()
-            assert check.status == 200 and body.count(b'class="fp-space fp-') >= 2000, check.status
+        status, body = fetch_as_wrk(f"{url}/spaces/floors/{floor_id}/plan", cookie)
+        assert status == 200 and body.count(b'class="fp-space fp-') >= 2000, status
         print(f"checked: the logged-in page is {len(body) // 1024} KiB with every space")
         ours = wrk("floor plan 2,000 spaces", f"{url}/spaces/floors/{floor_id}/plan", seconds=seconds, cookie=cookie)
     print(baseline.line())

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -112,14 +113,36 @@ def wrk(label: str, url: str, *, connections: int = 16, seconds: int = 10, cooki
 
 
 def login_cookie(base_url: str, email: str, password: str) -> str:
-    """Log in through the real form (CSRF included) and return the Cookie header value."""
+    """Log in through the real form (CSRF included) and return the Cookie header value.
+
+    No User-Agent header, exactly as wrk asks: Flask-Login's "strong" session protection binds the
+    session to a hash of address and User-Agent, and would drop a session logged in with
+    urllib's agent, so every measured request would be a cheap redirect to /login."""
     import http.cookiejar
     import urllib.parse
 
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.addheaders = []
     page = opener.open(base_url + "/login").read().decode()
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     data = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token}).encode()
     opener.open(base_url + "/login", data=data)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def fetch_as_wrk(url: str, cookie: str | None = None, timeout: float = 60) -> tuple[int, bytes]:
+    """GET like wrk does (no User-Agent, no redirect following): check a benchmark really measures
+    the page, since wrk counts a 302 to the login page as a success."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    opener.addheaders = []
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
