@@ -55,6 +55,36 @@ def _require_confirm():
         abort(400)
 
 
+def _form_page(form, title, back_url: str, save, success, done_url=None):
+    """Every set-up form has one shape: validate, call the service, commit once and go on; or show
+    the form again (400) with the service's message next to its field, nothing half-saved.
+    `done_url` is a URL or a function of what `save` returned; the back URL by default."""
+    if form.validate_on_submit():
+        try:
+            result = save()
+        except DomainError as exc:
+            _domain_error(form, exc)
+        else:
+            db.session.commit()
+            flash(success, "success")
+            return redirect(done_url(result) if callable(done_url) else (done_url or back_url))
+    return _render_form(form, title, back_url, 400 if form.errors else 200)
+
+
+def _action(do, success, done_url: str):
+    """A confirmed button (publish, close, remove): one commit, or the rule's message."""
+    _require_confirm()
+    try:
+        do()
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc.message), "danger")
+        return redirect(done_url), 303
+    db.session.commit()
+    flash(success, "success")
+    return redirect(done_url)
+
+
 @bp.get("/")
 @manager_required
 def index():
@@ -78,16 +108,10 @@ def create():
     form = CompetitionForm()
     if request.method == "GET":
         form.max_founder_age.data = 35
-    if form.validate_on_submit():
-        try:
-            comp = services.create_competition(_actor(), **_competition_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Competition created as a draft. Add tracks, rounds and questions, then publish it."), "success")
-            return redirect(url_for(".detail", competition_id=comp.id))
-    return _render_form(form, _l("New competition"), url_for(".index"), 400 if form.errors else 200)
+    return _form_page(form, _l("New competition"), url_for(".index"),
+                      lambda: services.create_competition(_actor(), **_competition_values(form)),
+                      _("Competition created as a draft. Add tracks, rounds and questions, then publish it."),
+                      lambda comp: url_for(".detail", competition_id=comp.id))
 
 
 @bp.get("/<int:competition_id>")
@@ -106,49 +130,25 @@ def edit(competition_id: int):
     if request.method == "GET":
         form.opens_at.data = _local_naive(comp.opens_at)
         form.closes_at.data = _local_naive(comp.closes_at)
-    if form.validate_on_submit():
-        try:
-            services.update_competition(_actor(), comp, **_competition_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".detail", competition_id=comp.id))
-    return _render_form(form, _l("Edit competition"), url_for(".detail", competition_id=comp.id),
-                        400 if form.errors else 200)
+    return _form_page(form, _l("Edit competition"), url_for(".detail", competition_id=comp.id),
+                      lambda: services.update_competition(_actor(), comp, **_competition_values(form)), _("Saved."))
 
 
 @bp.post("/<int:competition_id>/publish")
 @manager_required
 def publish(competition_id: int):
-    _require_confirm()
     comp = _get(Competition, competition_id)
-    try:
-        services.publish_competition(_actor(), comp)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-        return redirect(url_for(".detail", competition_id=competition_id)), 303
-    db.session.commit()
-    flash(_("Published: founders can now see the competition and apply inside the window."), "success")
-    return redirect(url_for(".detail", competition_id=competition_id))
+    return _action(lambda: services.publish_competition(_actor(), comp),
+                   _("Published: founders can now see the competition and apply inside the window."),
+                   url_for(".detail", competition_id=competition_id))
 
 
 @bp.post("/<int:competition_id>/close")
 @manager_required
 def close(competition_id: int):
-    _require_confirm()
     comp = _get(Competition, competition_id)
-    try:
-        services.close_competition(_actor(), comp)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-        return redirect(url_for(".detail", competition_id=competition_id)), 303
-    db.session.commit()
-    flash(_("Competition closed."), "success")
-    return redirect(url_for(".detail", competition_id=competition_id))
+    return _action(lambda: services.close_competition(_actor(), comp), _("Competition closed."),
+                   url_for(".detail", competition_id=competition_id))
 
 
 # --- tracks -----------------------------------------------------------------------------------
@@ -158,17 +158,9 @@ def close(competition_id: int):
 def track_new(competition_id: int):
     comp = _get(Competition, competition_id)
     form = TrackForm()
-    if form.validate_on_submit():
-        try:
-            services.add_track(_actor(), comp, name_zh=form.name_zh.data, name_en=form.name_en.data or None)
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Track added."), "success")
-            return redirect(url_for(".detail", competition_id=comp.id))
-    return _render_form(form, _l("Add a track"), url_for(".detail", competition_id=comp.id),
-                        400 if form.errors else 200)
+    return _form_page(form, _l("Add a track"), url_for(".detail", competition_id=comp.id),
+                      lambda: services.add_track(_actor(), comp, name_zh=form.name_zh.data,
+                                                 name_en=form.name_en.data or None), _("Track added."))
 
 
 def _child(model, competition_id: int, ident: int):
@@ -184,17 +176,9 @@ def _child(model, competition_id: int, ident: int):
 def track_edit(competition_id: int, track_id: int):
     track = _child(Track, competition_id, track_id)
     form = TrackForm(obj=track)
-    if form.validate_on_submit():
-        try:
-            services.update_track(_actor(), track, name_zh=form.name_zh.data, name_en=form.name_en.data or None)
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".detail", competition_id=competition_id))
-    return _render_form(form, _l("Edit track"), url_for(".detail", competition_id=competition_id),
-                        400 if form.errors else 200)
+    return _form_page(form, _l("Edit track"), url_for(".detail", competition_id=competition_id),
+                      lambda: services.update_track(_actor(), track, name_zh=form.name_zh.data,
+                                                    name_en=form.name_en.data or None), _("Saved."))
 
 
 @bp.post("/<int:competition_id>/<kind>/<int:item_id>/move/<direction>")
@@ -233,17 +217,10 @@ def _round_values(form: RoundForm) -> dict:
 def round_new(competition_id: int):
     comp = _get(Competition, competition_id)
     form = RoundForm()
-    if form.validate_on_submit():
-        try:
-            rnd = services.add_round(_actor(), comp, **_round_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Round added. Now add its scoring criteria."), "success")
-            return redirect(url_for(".round_detail", competition_id=comp.id, round_id=rnd.id))
-    return _render_form(form, _l("Add a round"), url_for(".detail", competition_id=comp.id),
-                        400 if form.errors else 200)
+    return _form_page(form, _l("Add a round"), url_for(".detail", competition_id=comp.id),
+                      lambda: services.add_round(_actor(), comp, **_round_values(form)),
+                      _("Round added. Now add its scoring criteria."),
+                      lambda rnd: url_for(".round_detail", competition_id=comp.id, round_id=rnd.id))
 
 
 @bp.get("/<int:competition_id>/rounds/<int:round_id>")
@@ -262,17 +239,8 @@ def round_edit(competition_id: int, round_id: int):
     if request.method == "GET":
         form.scoring_opens_at.data = _local_naive(rnd.scoring_opens_at)
         form.scoring_closes_at.data = _local_naive(rnd.scoring_closes_at)
-    if form.validate_on_submit():
-        try:
-            services.update_round(_actor(), rnd, **_round_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".round_detail", competition_id=competition_id, round_id=rnd.id))
-    return _render_form(form, _l("Edit round"), url_for(".round_detail", competition_id=competition_id,
-                                                         round_id=rnd.id), 400 if form.errors else 200)
+    return _form_page(form, _l("Edit round"), url_for(".round_detail", competition_id=competition_id, round_id=rnd.id),
+                      lambda: services.update_round(_actor(), rnd, **_round_values(form)), _("Saved."))
 
 
 def _criterion_values(form: CriterionForm) -> dict:
@@ -287,16 +255,8 @@ def criterion_new(competition_id: int, round_id: int):
     rnd = _child(Round, competition_id, round_id)
     form = CriterionForm()
     back = url_for(".round_detail", competition_id=competition_id, round_id=rnd.id)
-    if form.validate_on_submit():
-        try:
-            services.add_criterion(_actor(), rnd, **_criterion_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Criterion added."), "success")
-            return redirect(back)
-    return _render_form(form, _l("Add a scoring criterion"), back, 400 if form.errors else 200)
+    return _form_page(form, _l("Add a scoring criterion"), back,
+                      lambda: services.add_criterion(_actor(), rnd, **_criterion_values(form)), _("Criterion added."))
 
 
 @bp.route("/<int:competition_id>/criteria/<int:criterion_id>/edit", methods=["GET", "POST"])
@@ -305,16 +265,8 @@ def criterion_edit(competition_id: int, criterion_id: int):
     crit = _child(Criterion, competition_id, criterion_id)
     form = CriterionForm(obj=crit)
     back = url_for(".round_detail", competition_id=competition_id, round_id=crit.round_id)
-    if form.validate_on_submit():
-        try:
-            services.update_criterion(_actor(), crit, **_criterion_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(back)
-    return _render_form(form, _l("Edit scoring criterion"), back, 400 if form.errors else 200)
+    return _form_page(form, _l("Edit scoring criterion"), back,
+                      lambda: services.update_criterion(_actor(), crit, **_criterion_values(form)), _("Saved."))
 
 
 # --- custom questions -------------------------------------------------------------------------
@@ -329,17 +281,8 @@ def _question_values(form: QuestionForm) -> dict:
 def question_new(competition_id: int):
     comp = _get(Competition, competition_id)
     form = QuestionForm()
-    if form.validate_on_submit():
-        try:
-            services.add_question(_actor(), comp, **_question_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Question added."), "success")
-            return redirect(url_for(".detail", competition_id=comp.id))
-    return _render_form(form, _l("Add a question for applicants"), url_for(".detail", competition_id=comp.id),
-                        400 if form.errors else 200)
+    return _form_page(form, _l("Add a question for applicants"), url_for(".detail", competition_id=comp.id),
+                      lambda: services.add_question(_actor(), comp, **_question_values(form)), _("Question added."))
 
 
 @bp.route("/<int:competition_id>/questions/<int:question_id>/edit", methods=["GET", "POST"])
@@ -349,17 +292,8 @@ def question_edit(competition_id: int, question_id: int):
     form = QuestionForm(obj=question)
     if request.method == "GET":
         form.choices.data = "\n".join(question.choices or [])
-    if form.validate_on_submit():
-        try:
-            services.update_question(_actor(), question, **_question_values(form))
-        except DomainError as exc:
-            _domain_error(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return redirect(url_for(".detail", competition_id=competition_id))
-    return _render_form(form, _l("Edit question"), url_for(".detail", competition_id=competition_id),
-                        400 if form.errors else 200)
+    return _form_page(form, _l("Edit question"), url_for(".detail", competition_id=competition_id),
+                      lambda: services.update_question(_actor(), question, **_question_values(form)), _("Saved."))
 
 
 @bp.post("/<int:competition_id>/<kind>/<int:item_id>/delete")
