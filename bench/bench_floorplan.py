@@ -10,13 +10,15 @@
    count must be the same.
 3. Under load: gunicorn (4 workers, like the baseline) serves the platform and
    bench/baseline_app.py (one query per request); wrk with 16 connections for `--seconds` each;
-   prints requests/s of both and the ratio (goal >= 0.33).
+   prints requests/s of both and the ratio (goal >= 0.33); the plan page a second time with
+   `Accept-Encoding: gzip`, as browsers ask for it.
 4. Suggestion of 50 seats among the big floor's spaces: `services.suggest` (DB query for the free
    spaces of the period + the pure algorithm) and the pure `suggest_spaces` alone (median, max of 20).
 """
 from __future__ import annotations
 
 import argparse
+import gzip
 import random
 import statistics
 import time
@@ -191,9 +193,19 @@ def under_load(url_db: str, floor_id: int, seconds: int) -> None:
         assert status == 200 and body.count(b'class="fp-space fp-') >= 2000, status
         print(f"checked: the logged-in page is {len(body) // 1024} KiB with every space")
         ours = wrk("floor plan 2,000 spaces", f"{url}/spaces/floors/{floor_id}/plan", seconds=seconds, cookie=cookie)
+        # As a browser asks for it: gzip (wrk sends no Accept-Encoding unless told).
+        gz = {"Accept-Encoding": "gzip"}
+        status, body = fetch_as_wrk(f"{url}/spaces/floors/{floor_id}/plan", cookie, headers=gz)
+        assert status == 200 and gzip.decompress(body).count(b'class="fp-space fp-') >= 2000, status
+        print(f"checked: with Accept-Encoding: gzip the same page is {len(body) // 1024} KiB on the wire")
+        zipped = wrk("floor plan 2,000 spaces, gzip", f"{url}/spaces/floors/{floor_id}/plan", seconds=seconds,
+                     cookie=cookie, headers=gz)
     print(baseline.line())
     print(ours.line())
+    print(zipped.line())
     print(f"ratio floor plan / baseline: {ours.requests_per_second / baseline.requests_per_second:.2f} (goal >= 0.33)")
+    print(f"ratio floor plan gzip / baseline: {zipped.requests_per_second / baseline.requests_per_second:.2f} "
+          f"(goal >= 0.33)")
 
 
 def main() -> None:

@@ -92,13 +92,18 @@ def _ms(value: str, unit: str) -> float:
 
 
 def wrk(label: str, url: str, *, connections: int = 16, seconds: int = 10, cookie: str | None = None,
-        lua: str | None = None) -> LoadResult:
-    """Closed-loop load: `connections` clients each sending the next request when the last answers."""
+        lua: str | None = None, headers: dict[str, str] | None = None) -> LoadResult:
+    """Closed-loop load: `connections` clients each sending the next request when the last answers.
+
+    wrk sends no Accept-Encoding of its own: pass e.g. ``headers={"Accept-Encoding": "gzip"}`` to
+    measure what a browser gets (wrk does not decompress, it counts the bytes on the wire)."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is missing: apt-get install wrk (make bench installs it)")
     cmd = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
     if lua:
         cmd += ["-s", lua]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -131,7 +136,8 @@ def login_cookie(base_url: str, email: str, password: str) -> str:
     return "; ".join(f"{c.name}={c.value}" for c in jar)
 
 
-def fetch_as_wrk(url: str, cookie: str | None = None, timeout: float = 60) -> tuple[int, bytes]:
+def fetch_as_wrk(url: str, cookie: str | None = None, timeout: float = 60,
+                 headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     """GET like wrk does (no User-Agent, no redirect following): check a benchmark really measures
     the page, since wrk counts a 302 to the login page as a success."""
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -140,7 +146,7 @@ def fetch_as_wrk(url: str, cookie: str | None = None, timeout: float = 60) -> tu
 
     opener = urllib.request.build_opener(NoRedirect)
     opener.addheaders = []
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    request = urllib.request.Request(url, headers={**({"Cookie": cookie} if cookie else {}), **(headers or {})})
     try:
         with opener.open(request, timeout=timeout) as response:
             return response.status, response.read()

@@ -294,28 +294,31 @@ def render_floor_svg(
     if background_href:
         w(f'<image class="fp-background" href="{_esc(background_href)}" x="{_num(x0)}" y="{_num(y0)}" '
           f'width="{_num(pw)}" height="{_num(ph)}" preserveAspectRatio="none"/>')
-    w('<g class="fp-spaces">')
-    for s in spaces:
+    # Per-space markup is most of the page (thousands of spaces): everything the spaces share is
+    # said once on the group and inherited (SVG presentation attributes inherit); each space keeps
+    # only its link, tooltip, state classes, geometry, fill and code. The stroke stays on the rect
+    # (on the group it would also outline the codes' text).
+    sizes = [min(font, float(s.h) * 0.4, float(s.w) / max(len(s.code), 1) * 1.6) for s in spaces]
+    common = _num(max(set(sizes), key=sizes.count)) if sizes else _num(font)
+    w(f'<g class="fp-spaces" stroke-width="{_num(ring / 3)}" fill="#222" font-size="{common}" '
+      f'text-anchor="middle" dominant-baseline="central">')
+    for s, size in zip(spaces, sizes):
         st = states.get(s.id) or SpaceState("free")
         state = st.state if st.state in STATE_FILLS else "free"
         mine = s.id in highlight
-        cls = f"fp-space fp-{state}" + (" fp-mine" if mine else "")
-        w(f'<a class="{cls}" href="{_esc(_href_for(href, s))}" data-space-id="{_esc(s.id)}">')
-        w(f"<title>{_esc(_title_text(s, st, lab))}</title>")
-        w(f'<rect class="fp-rect fp-{state}" x="{_num(s.x)}" y="{_num(s.y)}" width="{_num(s.w)}" '
-          f'height="{_num(s.h)}" fill="{STATE_FILLS[state]}" stroke="#555555" '
-          f'stroke-width="{_num(ring / 3)}"/>')
+        x, y, sw_, sh_ = float(s.x), float(s.y), float(s.w), float(s.h)
+        w(f'<a class="fp-space fp-{state}{" fp-mine" if mine else ""}" href="{_esc(_href_for(href, s))}" '
+          f'data-space-id="{_esc(s.id)}"><title>{_esc(_title_text(s, st, lab))}</title>'
+          f'<rect class="fp-rect fp-{state}" x="{_num(x)}" y="{_num(y)}" width="{_num(sw_)}" height="{_num(sh_)}" '
+          f'fill="{STATE_FILLS[state]}" stroke="#555"/>')
         if mine:
             inset = ring / 2
-            w(f'<rect class="fp-highlight" x="{_num(float(s.x) + inset)}" y="{_num(float(s.y) + inset)}" '
-              f'width="{_num(max(float(s.w) - 2 * inset, 0.01))}" '
-              f'height="{_num(max(float(s.h) - 2 * inset, 0.01))}" fill="none" '
-              f'stroke="{HIGHLIGHT_STROKE}" stroke-width="{_num(ring)}"/>')
-        size = min(font, float(s.h) * 0.4, float(s.w) / max(len(s.code), 1) * 1.6)
-        w(f'<text class="fp-code" x="{_num(float(s.x) + float(s.w) / 2)}" '
-          f'y="{_num(float(s.y) + float(s.h) / 2)}" font-size="{_num(size)}" text-anchor="middle" '
-          f'dominant-baseline="central" fill="#222222">{_esc(s.code)}</text>')
-        w("</a>")
+            w(f'<rect class="fp-highlight" x="{_num(x + inset)}" y="{_num(y + inset)}" '
+              f'width="{_num(max(sw_ - 2 * inset, 0.01))}" height="{_num(max(sh_ - 2 * inset, 0.01))}" '
+              f'fill="none" stroke="{HIGHLIGHT_STROKE}" stroke-width="{_num(ring)}"/>')
+        size = _num(size)
+        own_size = "" if size == common else f' font-size="{size}"'
+        w(f'<text x="{_num(x + sw_ / 2)}" y="{_num(y + sh_ / 2)}"{own_size}>{_esc(s.code)}</text></a>')
     w("</g>")
 
     w(f'<g class="fp-legend" font-size="{_num(font)}">')

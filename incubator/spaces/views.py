@@ -20,6 +20,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.permissions import founder_required, manager_required, roles_required
 from ..enums import Role
 from ..applications.models import Team
+from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutils import local_today
@@ -30,6 +31,7 @@ from .models import (AWARD_LEVEL_LABELS, SPACE_TYPE_LABELS, SPACE_TYPES, Admissi
                      SpaceOutage, SpaceRequest, Zone)
 
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
+bp.after_request(gzip_large_responses)  # the floor plans are hundreds of KiB of markup
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_LAYOUT_BYTES = 5 * 1024 * 1024

@@ -1,6 +1,7 @@
 """Spaces pages through the app: layout import all-or-nothing, access, fixed query counts."""
 from __future__ import annotations
 
+import gzip
 import io
 from datetime import timedelta
 
@@ -93,6 +94,30 @@ def test_floor_plan_page_draws_every_space_with_a_fixed_number_of_queries(client
         page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
     assert page.count('class="fp-space fp-') == len(world.spaces) + 30
     assert big.count == small.count
+
+
+def test_floor_plan_page_is_gzipped_only_for_clients_that_ask(client, db, world, login_as):
+    login_as(world.manager)
+    services.allocate(world.manager, world.team, [s.id for s in world.spaces[:3]], services.local_today(),
+                      services.local_today() + timedelta(days=200))
+    db.session.commit()
+    url = f"/spaces/floors/{world.floor.id}/plan"
+    plain = client.get(url)
+    assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
+    zipped = client.get(url, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert zipped.status_code == 200 and zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"] and zipped.headers["Cache-Control"] == "no-store"
+    assert int(zipped.headers["Content-Length"]) == len(zipped.data) < len(plain.data)
+    assert gzip.decompress(zipped.data) == plain.data
+    refused = client.get(url, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in refused.headers and refused.data == plain.data
+    # A POST (whose page may echo submitted text next to the CSRF token) is never compressed.
+    space_url = f"/spaces/space/{world.spaces[0].id}"
+    response = client.post(space_url, data={"csrf_token": csrf_from(client, space_url), "reason": "x" * 200},
+                           headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and "x" * 200 in response.get_data(as_text=True)
+    assert "Content-Encoding" not in response.headers
+    assert client.get(space_url, headers={"Accept-Encoding": "gzip"}).headers["Content-Encoding"] == "gzip"
 
 
 def test_list_pages_run_a_fixed_number_of_queries(client, db, world, login_as):
