@@ -125,8 +125,32 @@ def manage_list():
     return render_template(
         "applications/manage_list.html", rows=rows, filters=f, total=total, pages=pages, grid=grid,
         competitions=competitions, tracks=tracks, statuses=statuses, all_statuses=APPLICATION_STATUSES,
-        status_labels=STATUS_LABELS, bulk_form=BulkStatusForm(), sorts=list(SORTS),
+        bulk_form=BulkStatusForm(), sorts=list(SORTS), **_page_helpers(f, tracks),
     )
+
+
+def _page_helpers(f: Filters, tracks: list[Track]) -> dict:
+    """What the list template would otherwise work out once per row: each label translated once
+    per request (plain strings, not lazy ones that call gettext at every use), the track names in
+    the request's language, and URLs built from one url_for prefix each (the row links, and the
+    page links whose `page` argument always comes last in Filters.args)."""
+    detail = url_for(".manage_detail", application_id=0)
+    list_url = url_for(".manage_list", **f.args())
+    return {
+        "status_labels": {s: str(label) for s, label in STATUS_LABELS.items()},
+        "sort_labels": {"updated": _("Last change"), "submitted": _("Submitted"), "project": _("Project"),
+                        "team": _("Team"), "status": _("Status"), "id": _("ID")},
+        "track_names": {t.id: t.name for t in tracks},
+        "detail_prefix": detail[:-1],  # ".../applications/0" without the 0
+        "page_prefix": list_url + ("&" if "?" in list_url else "?") + "page=",
+        "local_minute": local_minute,
+    }
+
+
+def local_minute(value) -> str:
+    """Beijing time as "yyyy-MM-dd HH:mm": the same text as the `local_dt` filter's default pattern
+    in every language (digits and separators only), without Babel's per-call pattern machinery."""
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @bp.post("/manage/applications/bulk-status")
