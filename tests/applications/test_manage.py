@@ -178,3 +178,20 @@ def test_manage_list_rows_show_lead_track_status_time_and_links_in_both_language
     row = page.split(f'name="ids" value="{first.id}"', 1)[1].split("</tr>", 1)[0]
     assert "<td>AI</td>" in row and "<td>Submitted</td>" in row and "2026-03-02 00:05" in row
     assert ">Last change</option>" in page and 'aria-label="Select ' in page
+
+
+def test_manage_list_shows_a_track_outside_the_filtered_competition(db, comp, make_user, manager_client):
+    """Not expected in practice (a track belongs to the application's competition), but the row
+    still names it, as the ORM relationship did."""
+    from incubator.competitions import services as comp_services
+
+    other = comp_services.create_competition(None, name_zh="另一场", name_en="Another", opens_at=utcnow(),
+                                             closes_at=utcnow(), max_founder_age=35, graduated_within_years=5)
+    stray = comp_services.add_track(None, other, name_zh="生物技术", name_en="Biotech")
+    db.session.flush()
+    apps = _make_applications(db, comp, make_user, 1)
+    apps[0].track_id = stray.id
+    db.session.commit()
+    page = manager_client.get(f"/manage/applications?competition_id={comp.id}").get_data(as_text=True)
+    row = page.split(f'name="ids" value="{apps[0].id}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>生物技术</td>" in row
