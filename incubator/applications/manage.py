@@ -20,7 +20,7 @@ from ..extensions import db
 from ..timeutils import to_local
 from . import services
 from .forms import BulkStatusForm
-from .models import APPLICATION_STATUSES, STATUS_LABELS, Application, Team
+from .models import APPLICATION_STATUSES, STATUS_LABELS, Application, Team, TeamMember
 from .views import bp
 
 PER_PAGE = 50
@@ -105,6 +105,41 @@ def counts(f: Filters) -> dict[tuple[int | None, str], int]:
     return {(track_id, status): n for track_id, status, n in db.session.execute(stmt)}
 
 
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """What one row of the list shows: plain values, no ORM object (loading 50 applications with
+    their team, members, track and competition cost more than rendering them)."""
+    id: int
+    project_name: str
+    status: str
+    track_id: int | None
+    submitted_at: object
+    team_name: str
+    lead_name: str | None  # None: the team has no lead
+
+
+def list_rows(f: Filters) -> list[ListRow]:
+    """The page's rows in two queries whatever their number: the rows, then their teams' leads
+    (the lead is the first member marked lead by position, as Team.lead picks it)."""
+    stmt = (
+        db.select(Application.id, Application.project_name, Application.status, Application.track_id,
+                  Application.submitted_at, Team.id, Team.name)
+        .join(Application.team).where(*_conditions(f)).order_by(*SORTS[f.sort])
+        .limit(PER_PAGE).offset((f.page - 1) * PER_PAGE)
+    )
+    found = db.session.execute(stmt).all()
+    if not found:
+        return []
+    leads: dict[int, str] = {}
+    lead_stmt = (db.select(TeamMember.team_id, TeamMember.name)
+                 .where(TeamMember.team_id.in_({r[5] for r in found}), TeamMember.is_lead.is_(True))
+                 .order_by(TeamMember.team_id, TeamMember.position, TeamMember.id))
+    for team_id, name in db.session.execute(lead_stmt):
+        leads.setdefault(team_id, name)
+    return [ListRow(app_id, project, status, track_id, submitted, team_name, leads.get(team_id))
+            for app_id, project, status, track_id, submitted, team_id, team_name in found]
+
+
 @bp.get("/manage/applications")
 @manager_required
 def manage_list():
@@ -115,7 +150,7 @@ def manage_list():
                 if (not f.track_id or track_id == f.track_id) and (not f.status or status == f.status))
     pages = max(1, -(-total // PER_PAGE))
     f.page = min(f.page, pages)
-    rows = db.session.scalars(filtered_select(f).limit(PER_PAGE).offset((f.page - 1) * PER_PAGE)).unique().all()
+    rows = list_rows(f)
     competitions = db.session.scalars(db.select(Competition).order_by(Competition.created_at.desc())).all()
     track_stmt = db.select(Track).order_by(Track.competition_id, Track.position)
     if f.competition_id:
@@ -125,8 +160,40 @@ def manage_list():
     return render_template(
         "applications/manage_list.html", rows=rows, filters=f, total=total, pages=pages, grid=grid,
         competitions=competitions, tracks=tracks, statuses=statuses, all_statuses=APPLICATION_STATUSES,
-        status_labels=STATUS_LABELS, bulk_form=BulkStatusForm(), sorts=list(SORTS),
+        bulk_form=BulkStatusForm(), sorts=list(SORTS), **_page_helpers(f, tracks),
     )
+
+
+def _page_helpers(f: Filters, tracks: list[Track]) -> dict:
+    """What the list template would otherwise work out once per row: each label translated once
+    per request (plain strings, not lazy ones that call gettext at every use), the track names in
+    the request's language, and URLs built from one url_for prefix each (the row links, and the
+    page links whose `page` argument always comes last in Filters.args)."""
+    detail = url_for(".manage_detail", application_id=0)
+    list_url = url_for(".manage_list", **f.args())
+    return {
+        "status_labels": {s: str(label) for s, label in STATUS_LABELS.items()},
+        "sort_labels": {"updated": _("Last change"), "submitted": _("Submitted"), "project": _("Project"),
+                        "team": _("Team"), "status": _("Status"), "id": _("ID")},
+        "track_names": {t.id: t.name for t in tracks},
+        "track_name": _track_name,
+        "detail_prefix": detail[:-1],  # ".../applications/0" without the 0
+        "page_prefix": list_url + ("&" if "?" in list_url else "?") + "page=",
+        "local_minute": local_minute,
+    }
+
+
+def _track_name(track_id: int) -> str:
+    """A row's track outside the listed ones (not expected: an application's track belongs to its
+    competition); usually from the session's identity map, without a query."""
+    track = db.session.get(Track, track_id)
+    return track.name if track else "—"
+
+
+def local_minute(value) -> str:
+    """Beijing time as "yyyy-MM-dd HH:mm": the same text as the `local_dt` filter's default pattern
+    in every language (digits and separators only), without Babel's per-call pattern machinery."""
+    return to_local(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @bp.post("/manage/applications/bulk-status")

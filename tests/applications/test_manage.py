@@ -147,3 +147,51 @@ def test_manage_pages_refused_for_founders_and_anonymous(app, db, comp, make_use
     login(founder_client, make_user(Role.FOUNDER))
     for url in ("/manage/applications", "/manage/applications/export.csv", "/manage/applications/export.xlsx"):
         assert founder_client.get(url).status_code == 403
+
+
+def test_manage_list_rows_show_lead_track_status_time_and_links_in_both_languages(db, comp, make_user, manager_client):
+    """The list renders its rows from plain values (labels translated once, URLs from one prefix,
+    strftime for Beijing time): check each row's text, links and the page links."""
+    from datetime import datetime, timezone
+
+    apps = _make_applications(db, comp, make_user, 1)
+    apps[0].submitted_at = datetime(2026, 3, 1, 16, 5, tzinfo=timezone.utc)  # 00:05 on 2 March in Beijing
+    founder = make_user(Role.FOUNDER, email="many@example.cn")
+    for i in range(50):  # 51 rows: a second page; the team without a lead shows no lead line
+        team = Team(name=f"无队长{i:02d}", created_by_id=founder.id)
+        team.members.append(TeamMember(name=f"成员{i}", position=0))
+        db.session.add(Application(competition=comp, team=team, project_name="", status="submitted",
+                                   submitted_at=utcnow(), version=1))
+    db.session.commit()
+    first = apps[0]
+    page = manager_client.get(f"/manage/applications?competition_id={comp.id}&status=submitted&sort=id").get_data(as_text=True)
+    assert page.count('name="ids"') == 50
+    row = page.split(f'name="ids" value="{first.id}"', 1)[1].split("</tr>", 1)[0]
+    assert f'href="/manage/applications/{first.id}">项目000</a>' in row
+    assert '团队000<div class="small text-muted">队长0</div>' in row
+    assert "<td>人工智能</td>" in row and "<td>已提交</td>" in row and "2026-03-02 00:05" in row
+    assert "无队长00</td>" in page and "（未命名项目）</a>" in page
+    assert f'href="/manage/applications?competition_id={comp.id}&amp;status=submitted&amp;sort=id&amp;page=2">2</a>' in page
+
+    post_form(manager_client, "/language", {"lang": "en", "next": "/"})
+    page = manager_client.get(f"/manage/applications?competition_id={comp.id}&sort=id").get_data(as_text=True)
+    row = page.split(f'name="ids" value="{first.id}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>AI</td>" in row and "<td>Submitted</td>" in row and "2026-03-02 00:05" in row
+    assert ">Last change</option>" in page and 'aria-label="Select ' in page
+
+
+def test_manage_list_shows_a_track_outside_the_filtered_competition(db, comp, make_user, manager_client):
+    """Not expected in practice (a track belongs to the application's competition), but the row
+    still names it, as the ORM relationship did."""
+    from incubator.competitions import services as comp_services
+
+    other = comp_services.create_competition(None, name_zh="另一场", name_en="Another", opens_at=utcnow(),
+                                             closes_at=utcnow(), max_founder_age=35, graduated_within_years=5)
+    stray = comp_services.add_track(None, other, name_zh="生物技术", name_en="Biotech")
+    db.session.flush()
+    apps = _make_applications(db, comp, make_user, 1)
+    apps[0].track_id = stray.id
+    db.session.commit()
+    page = manager_client.get(f"/manage/applications?competition_id={comp.id}").get_data(as_text=True)
+    row = page.split(f'name="ids" value="{apps[0].id}"', 1)[1].split("</tr>", 1)[0]
+    assert "<td>生物技术</td>" in row
