@@ -580,16 +580,27 @@ class ScoringTarget:
 
 def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     """The scoring POST's load: the same checks as visible_assignment (the judge's own, active,
-    non-conflicted assignment, else None for a 404) with column queries only, no ORM objects.
-    One row per team member (the organisation keys of the conflict check) carries the assignment,
-    its round's scoring window and the current score's version; then the rubric and the conflict
-    query."""
+    non-conflicted assignment, else None for a 404) in two column queries, no ORM objects.
+
+    The first gives one row per team member (their school or employer: the entry's organisation
+    keys) with the assignment, its round's scoring window, the current score's version, and the
+    judge's side of the conflict rules of is_conflicted: a conflict row on this entry, the judge's
+    organisation, the organisations the judge declared. The keys are compared here in Python (they
+    are normalised in Python). The second query is the rubric."""
     from ..applications.models import TeamMember
     from ..competitions.models import Criterion
 
+    on_entry = sa.exists().where(JudgeConflict.judge_id == judge.id,
+                                 JudgeConflict.application_id == Assignment.application_id)
+    own_key = (sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge.id)
+               .scalar_subquery())
+    # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them safely.
+    declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, ","))
+                     .where(JudgeConflict.judge_id == judge.id, JudgeConflict.organization_key != "")
+                     .scalar_subquery())
     rows = db.session.execute(
-        sa.select(Assignment.application_id, Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at,
-                  Round.scoring_closes_at, Score.id, Score.version, Score.status, Application.company_name,
+        sa.select(Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at, Round.scoring_closes_at,
+                  Score.id, Score.version, Score.status, on_entry, own_key, declared_keys, Application.company_name,
                   TeamMember.school_or_employer)
         .join(Round, Round.id == Assignment.round_id).join(Application, Application.id == Assignment.application_id)
         .outerjoin(Score, Score.assignment_id == Assignment.id)
@@ -597,13 +608,17 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
         .where(Assignment.id == assignment_id, Assignment.judge_id == judge.id)).all()
     if not rows:
         return None
-    app_id, round_id, recused_at, opens, closes, score_id, score_version, score_status, company, _m = rows[0]
-    if recused_at is not None:
+    (round_id, recused_at, opens, closes, score_id, score_version, score_status, conflict_on_entry, judge_key,
+     declared, company, _member) = rows[0]
+    if recused_at is not None or conflict_on_entry:
         return None
-    keys = {normalize_organization(r[-1]) for r in rows if r[-1] is not None}
-    keys.add(normalize_organization(company))
-    keys.discard("")
-    if _conflicted(judge.id, app_id, keys):
+    entry_keys = {normalize_organization(r[-1]) for r in rows if r[-1] is not None}
+    entry_keys.add(normalize_organization(company))
+    entry_keys.discard("")
+    judge_keys = set(declared.split(",")) if declared else set()
+    if judge_key:
+        judge_keys.add(judge_key)
+    if judge_keys & entry_keys:
         return None
     criteria = tuple(RubricLine(*r) for r in db.session.execute(
         sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,

@@ -167,11 +167,23 @@ def test_score_post_answers_404_for_organisation_conflicts_of_any_member_or_the_
     a_member = world.assign(rnd, zju, by_member)
     a_company = world.assign(rnd, company_judge, by_company)
     a_clean = world.assign(rnd, zju, clean)
+    # Conflict rows written directly (declare_conflict would also withdraw the assignments): the
+    # POST's own check must refuse them, on the entry and on a declared organisation.
+    from incubator.judging.models import JudgeConflict
+
+    declared, on_entry = world.judge(), world.judge()
+    a_declared = world.assign(rnd, declared, clean)
+    a_on_entry = world.assign(rnd, on_entry, clean)
+    db.session.add_all([JudgeConflict(judge_id=declared.id, organization="其他", organization_key="其他"),
+                        JudgeConflict(judge_id=declared.id, organization="复旦 大学", organization_key="复旦大学"),
+                        JudgeConflict(judge_id=on_entry.id, application_id=clean.id, source="automatic")])
     db.session.commit()
     c1, c2 = crit_ids(rnd)
     data = {"version": 0, "action": "submit", f"c{c1}": "8", f"c{c2}": "7"}
     assert jpost(client_for(app, zju), f"/judging/assignments/{a_member.id}", data).status_code == 404
     assert jpost(client_for(app, company_judge), f"/judging/assignments/{a_company.id}", data).status_code == 404
+    assert jpost(client_for(app, declared), f"/judging/assignments/{a_declared.id}", data).status_code == 404
+    assert jpost(client_for(app, on_entry), f"/judging/assignments/{a_on_entry.id}", data).status_code == 404
     assert jpost(client_for(app, zju), f"/judging/assignments/{a_clean.id}", data).status_code == 302
     db.session.expire_all()
     assert [s.assignment_id for s in db.session.scalars(db.select(Score))] == [a_clean.id]
