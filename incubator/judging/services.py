@@ -7,6 +7,7 @@ and writes their answers back.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import uuid
@@ -578,6 +579,36 @@ class ScoringTarget:
                    score.status if score else None)
 
 
+@functools.cache
+def _scoring_target_queries():
+    """The two statements of scoring_target, built once per process (with bind parameters): building
+    them costs more Python than running them."""
+    from ..applications.models import TeamMember
+    from ..competitions.models import Criterion
+
+    judge_id = sa.bindparam("judge_id", type_=sa.Integer)
+    on_entry = sa.exists().where(JudgeConflict.judge_id == judge_id,
+                                 JudgeConflict.application_id == Assignment.application_id)
+    own_key = sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge_id).scalar_subquery()
+    # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them safely.
+    declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, ","))
+                     .where(JudgeConflict.judge_id == judge_id, JudgeConflict.organization_key != "")
+                     .scalar_subquery())
+    target = (sa.select(Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at, Round.scoring_closes_at,
+                        Score.id, Score.version, Score.status, on_entry, own_key, declared_keys,
+                        Application.company_name, TeamMember.school_or_employer)
+              .join(Round, Round.id == Assignment.round_id)
+              .join(Application, Application.id == Assignment.application_id)
+              .outerjoin(Score, Score.assignment_id == Assignment.id)
+              .outerjoin(TeamMember, TeamMember.team_id == Application.team_id)
+              .where(Assignment.id == sa.bindparam("assignment_id", type_=sa.Integer),
+                     Assignment.judge_id == judge_id))
+    rubric = (sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,
+                        Criterion.step).where(Criterion.round_id == sa.bindparam("round_id", type_=sa.Integer))
+              .order_by(Criterion.position, Criterion.id))
+    return target, rubric
+
+
 def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     """The scoring POST's load: the same checks as visible_assignment (the judge's own, active,
     non-conflicted assignment, else None for a 404) in two column queries, no ORM objects.
@@ -587,25 +618,8 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     judge's side of the conflict rules of is_conflicted: a conflict row on this entry, the judge's
     organisation, the organisations the judge declared. The keys are compared here in Python (they
     are normalised in Python). The second query is the rubric."""
-    from ..applications.models import TeamMember
-    from ..competitions.models import Criterion
-
-    on_entry = sa.exists().where(JudgeConflict.judge_id == judge.id,
-                                 JudgeConflict.application_id == Assignment.application_id)
-    own_key = (sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge.id)
-               .scalar_subquery())
-    # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them safely.
-    declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, ","))
-                     .where(JudgeConflict.judge_id == judge.id, JudgeConflict.organization_key != "")
-                     .scalar_subquery())
-    rows = db.session.execute(
-        sa.select(Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at, Round.scoring_closes_at,
-                  Score.id, Score.version, Score.status, on_entry, own_key, declared_keys, Application.company_name,
-                  TeamMember.school_or_employer)
-        .join(Round, Round.id == Assignment.round_id).join(Application, Application.id == Assignment.application_id)
-        .outerjoin(Score, Score.assignment_id == Assignment.id)
-        .outerjoin(TeamMember, TeamMember.team_id == Application.team_id)
-        .where(Assignment.id == assignment_id, Assignment.judge_id == judge.id)).all()
+    target_q, rubric_q = _scoring_target_queries()
+    rows = db.session.execute(target_q, {"assignment_id": assignment_id, "judge_id": judge.id}).all()
     if not rows:
         return None
     (round_id, recused_at, opens, closes, score_id, score_version, score_status, conflict_on_entry, judge_key,
@@ -620,9 +634,7 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
         judge_keys.add(judge_key)
     if judge_keys & entry_keys:
         return None
-    criteria = tuple(RubricLine(*r) for r in db.session.execute(
-        sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,
-                  Criterion.step).where(Criterion.round_id == round_id).order_by(Criterion.position, Criterion.id)))
+    criteria = tuple(RubricLine(*r) for r in db.session.execute(rubric_q, {"round_id": round_id}))
     return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status)
 
 
