@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..enums import ROLE_LABELS, InvitationState, Role
@@ -84,11 +85,14 @@ def start_session(user: User, user_agent: str | None, ip_address: str | None) ->
 
 
 def load_session_user(token: str) -> User | None:
+    # The roles come in the same query (joined): every authenticated request checks them, and the
+    # default select-in load would cost a second round trip per request.
     row = db.session.execute(
         db.select(LoginSession, User)
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.token_hash == hash_token(token), LoginSession.revoked_at.is_(None))
-    ).first()
+        .options(joinedload(User.role_rows))
+    ).unique().one_or_none()
     if row is None:
         return None
     user = row.User

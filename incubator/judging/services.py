@@ -7,6 +7,7 @@ and writes their answers back.
 """
 from __future__ import annotations
 
+import functools
 import gc
 import json
 import uuid
@@ -67,9 +68,12 @@ def is_final(rnd: Round) -> bool:
 
 
 def scoring_open(rnd: Round, moment: datetime | None = None) -> bool:
+    return _window_open(rnd.scoring_opens_at, rnd.scoring_closes_at, moment)
+
+
+def _window_open(opens_at: datetime | None, closes_at: datetime | None, moment: datetime | None = None) -> bool:
     moment = moment or utcnow()
-    return bool(rnd.scoring_opens_at and rnd.scoring_closes_at
-                and rnd.scoring_opens_at <= moment < rnd.scoring_closes_at)
+    return bool(opens_at and closes_at and opens_at <= moment < closes_at)
 
 
 def _in_round(q, rnd: Round):
@@ -211,10 +215,14 @@ def conflict_pairs(entries: list[Application], judge_ids: list[int]) -> set[tupl
 def is_conflicted(judge_id: int, app: Application) -> bool:
     """One query: a declared conflict on the entry or on one of its organisations, or the judge's own
     organisation among them (the same rules as conflict_pairs, for a single pair)."""
-    keys = sorted(entry_organization_keys(app)) or [""]
+    return _conflicted(judge_id, app.id, entry_organization_keys(app))
+
+
+def _conflicted(judge_id: int, application_id: int, org_keys: set[str]) -> bool:
+    keys = sorted(org_keys) or [""]
     declared = db.select(sa.literal(1)).where(
         JudgeConflict.judge_id == judge_id,
-        sa.or_(JudgeConflict.application_id == app.id,
+        sa.or_(JudgeConflict.application_id == application_id,
                sa.and_(JudgeConflict.organization_key != "", JudgeConflict.organization_key.in_(keys))))
     automatic = db.select(sa.literal(1)).where(JudgeProfile.user_id == judge_id, JudgeProfile.organization_key != "",
                                                JudgeProfile.organization_key.in_(keys))
@@ -495,9 +503,10 @@ def judge_queue(judge: User, moment: datetime | None = None) -> list[dict]:
 
 # --- scoring -------------------------------------------------------------------------------------
 
-def _clean_values(rnd: Round, raw: dict, require_all: bool) -> tuple[dict, bool]:
+def _clean_values(criteria, raw: dict, require_all: bool) -> tuple[dict, bool]:
+    """`criteria`: Criterion rows or RubricLines (id, name, max_score, step)."""
     clean: dict[str, float] = {}
-    for crit in rnd.criteria:
+    for crit in criteria:
         value = raw.get(str(crit.id))
         if value is None or str(value).strip() == "":
             if require_all:
@@ -515,33 +524,140 @@ def _clean_values(rnd: Round, raw: dict, require_all: bool) -> tuple[dict, bool]
             raise DomainError(_l("%(name)s goes in steps of %(step)s.", name=crit.name, step=crit.step),
                               field=f"c{crit.id}")
         clean[str(crit.id)] = float(dec)
-    complete = len(clean) == len(rnd.criteria) and bool(rnd.criteria)
+    complete = len(clean) == len(criteria) and bool(criteria)
     return clean, complete
 
 
 def rubric_of(rnd: Round) -> list[ranking_algo.Criterion]:
-    return [ranking_algo.Criterion(str(c.id), float(c.weight), float(c.max_score)) for c in rnd.criteria]
+    return _rubric(rnd.criteria)
 
 
-def save_score(judge: User, assignment: Assignment, *, values: dict, version: int, submit: bool = False,
-               comment: str = "", feedback: str = "", moment: datetime | None = None) -> int:
+def _rubric(criteria) -> list[ranking_algo.Criterion]:
+    return [ranking_algo.Criterion(str(c.id), float(c.weight), float(c.max_score)) for c in criteria]
+
+
+@dataclass(frozen=True)
+class RubricLine:
+    """The columns of a criterion that validating and totalling a score sheet need."""
+
+    id: int
+    name_zh: str
+    name_en: str | None
+    weight: Decimal
+    max_score: Decimal
+    step: Decimal
+
+    @property
+    def name(self) -> str:  # as Criterion.name: only read for an error message
+        from ..competitions.models import _zh
+
+        if _zh():
+            return self.name_zh or self.name_en or ""
+        return self.name_en or self.name_zh or ""
+
+
+@dataclass(frozen=True)
+class ScoringTarget:
+    """Everything save_score reads about an assignment, as plain values: built from the ORM objects
+    (ScoringTarget.of) or, for the scoring POST, from two column queries (scoring_target)."""
+
+    assignment_id: int
+    judge_id: int
+    active: bool
+    scoring_opens_at: datetime | None
+    scoring_closes_at: datetime | None
+    criteria: tuple
+    score_id: int | None
+    score_version: int | None
+    score_status: str | None
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> ScoringTarget:
+        rnd, score = assignment.round, assignment.score
+        return cls(assignment.id, assignment.judge_id, assignment.active, rnd.scoring_opens_at, rnd.scoring_closes_at,
+                   tuple(rnd.criteria), score.id if score else None, score.version if score else None,
+                   score.status if score else None)
+
+
+@functools.cache
+def _scoring_target_queries():
+    """The two statements of scoring_target, built once per process (with bind parameters): building
+    them costs more Python than running them."""
+    from ..applications.models import TeamMember
+    from ..competitions.models import Criterion
+
+    judge_id = sa.bindparam("judge_id", type_=sa.Integer)
+    on_entry = sa.exists().where(JudgeConflict.judge_id == judge_id,
+                                 JudgeConflict.application_id == Assignment.application_id)
+    own_key = sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge_id).scalar_subquery()
+    # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them safely.
+    declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, ","))
+                     .where(JudgeConflict.judge_id == judge_id, JudgeConflict.organization_key != "")
+                     .scalar_subquery())
+    target = (sa.select(Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at, Round.scoring_closes_at,
+                        Score.id, Score.version, Score.status, on_entry, own_key, declared_keys,
+                        Application.company_name, TeamMember.school_or_employer)
+              .join(Round, Round.id == Assignment.round_id)
+              .join(Application, Application.id == Assignment.application_id)
+              .outerjoin(Score, Score.assignment_id == Assignment.id)
+              .outerjoin(TeamMember, TeamMember.team_id == Application.team_id)
+              .where(Assignment.id == sa.bindparam("assignment_id", type_=sa.Integer),
+                     Assignment.judge_id == judge_id))
+    rubric = (sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,
+                        Criterion.step).where(Criterion.round_id == sa.bindparam("round_id", type_=sa.Integer))
+              .order_by(Criterion.position, Criterion.id))
+    return target, rubric
+
+
+def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
+    """The scoring POST's load: the same checks as visible_assignment (the judge's own, active,
+    non-conflicted assignment, else None for a 404) in two column queries, no ORM objects.
+
+    The first gives one row per team member (their school or employer: the entry's organisation
+    keys) with the assignment, its round's scoring window, the current score's version, and the
+    judge's side of the conflict rules of is_conflicted: a conflict row on this entry, the judge's
+    organisation, the organisations the judge declared. The keys are compared here in Python (they
+    are normalised in Python). The second query is the rubric."""
+    target_q, rubric_q = _scoring_target_queries()
+    rows = db.session.execute(target_q, {"assignment_id": assignment_id, "judge_id": judge.id}).all()
+    if not rows:
+        return None
+    (round_id, recused_at, opens, closes, score_id, score_version, score_status, conflict_on_entry, judge_key,
+     declared, company, _member) = rows[0]
+    if recused_at is not None or conflict_on_entry:
+        return None
+    entry_keys = {normalize_organization(r[-1]) for r in rows if r[-1] is not None}
+    entry_keys.add(normalize_organization(company))
+    entry_keys.discard("")
+    judge_keys = set(declared.split(",")) if declared else set()
+    if judge_key:
+        judge_keys.add(judge_key)
+    if judge_keys & entry_keys:
+        return None
+    criteria = tuple(RubricLine(*r) for r in db.session.execute(rubric_q, {"round_id": round_id}))
+    return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status)
+
+
+def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: dict, version: int,
+               submit: bool = False, comment: str = "", feedback: str = "", moment: datetime | None = None) -> int:
     """Save a draft or submit. `version` is the version the judge's page was built from (0 when there
     was no score yet): a different current version means someone else saved in between, and the
     save is refused with STALE_SCORE instead of overwriting. The UPDATE repeats the version in its
-    WHERE clause, so two concurrent saves cannot both pass (row lock on PostgreSQL, one writer on SQLite)."""
-    rnd = assignment.round
-    if not can_score_now(judge, assignment, moment):
-        if assignment.judge_id != judge.id or not assignment.active:
+    WHERE clause, so two concurrent saves cannot both pass (row lock on PostgreSQL, one writer on SQLite).
+    `assignment` is an Assignment or the ScoringTarget the scoring POST loads with column queries."""
+    orm_score = assignment.score if isinstance(assignment, Assignment) else None
+    t = ScoringTarget.of(assignment) if isinstance(assignment, Assignment) else assignment
+    if not (t.judge_id == judge.id and t.active and _window_open(t.scoring_opens_at, t.scoring_closes_at, moment)):
+        if t.judge_id != judge.id or not t.active:
             raise NotAllowed(_l("This is not your assignment."))
         raise NotAllowed(_l("Scoring for this round is closed; the score is read-only."))
-    clean, complete = _clean_values(rnd, values, require_all=submit)
-    total = ranking_algo.weighted_total(rubric_of(rnd), clean) if complete else None
+    clean, complete = _clean_values(t.criteria, values, require_all=submit)
+    total = ranking_algo.weighted_total(_rubric(t.criteria), clean) if complete else None
     now = utcnow()
     fields = dict(values=clean, total=total, comment_to_organizers=(comment or "")[:5000],
                   feedback_to_team=(feedback or "")[:5000], status="submitted" if submit else "draft",
                   submitted_at=now if submit else None, updated_at=now)
-    score = assignment.score
-    if score is None:
+    if t.score_id is None:
         if version != 0:
             raise Conflict(STALE_SCORE)
         # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
@@ -551,25 +667,26 @@ def save_score(judge: User, assignment: Assignment, *, values: dict, version: in
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = (insert(Score).values(assignment_id=assignment.id, version=1, **fields)
+        stmt = (insert(Score).values(assignment_id=t.assignment_id, version=1, **fields)
                 .on_conflict_do_nothing(index_elements=["assignment_id"]).returning(Score.id))
         score_id = db.session.execute(stmt).scalar()
         if score_id is None:
             raise Conflict(STALE_SCORE)
     else:
-        score_id = score.id
-        if score.version != version:
+        score_id = t.score_id
+        if t.score_version != version:
             raise Conflict(STALE_SCORE)
-        if score.submitted:
+        if t.score_status == "submitted":
             raise Conflict(_l("This score has been submitted and is locked; the organisers can reopen it."))
         result = db.session.execute(
-            sa.update(Score).where(Score.id == score.id, Score.version == version, Score.status == "draft")
+            sa.update(Score).where(Score.id == score_id, Score.version == version, Score.status == "draft")
             .values(version=version + 1, **fields).execution_options(synchronize_session=False))
         if result.rowcount != 1:
             raise Conflict(STALE_SCORE)
-        db.session.expire(score)
+        if orm_score is not None:
+            db.session.expire(orm_score)
     record(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score_id),
-           after={"assignment_id": assignment.id, "values": clean, "total": total})
+           after={"assignment_id": t.assignment_id, "values": clean, "total": total})
     return score_id
 
 

@@ -132,22 +132,20 @@ def _visible(assignment_id: int) -> Assignment:
 @bp.route("/judging/assignments/<int:assignment_id>", methods=["GET", "POST"])
 @judge_required
 def score_entry(assignment_id: int):
-    a = _visible(assignment_id)
-    rnd = a.round
-    score = a.score
     errors: dict[str, str] = {}
-    form_values = {k: v for k, v in ((str(k), v) for k, v in (score.values if score else {}).items())}
-    comment = score.comment_to_organizers if score else ""
-    feedback = score.feedback_to_team if score else ""
-    version = score.version if score else 0
     status = 200
     if request.method == "POST":
-        form_values = {str(c.id): request.form.get(f"c{c.id}", "") for c in rnd.criteria}
+        # The POST reads plain columns (services.scoring_target: same access and conflict checks as the
+        # page, 404 otherwise) and builds no ORM objects; the page below is only built on an error.
+        target = services.scoring_target(_me(), assignment_id)
+        if target is None:
+            abort(404)
+        form_values = {str(c.id): request.form.get(f"c{c.id}", "") for c in target.criteria}
         comment = request.form.get("comment_to_organizers", "")
         feedback = request.form.get("feedback_to_team", "")
         submit = request.form.get("action") == "submit"
         try:
-            services.save_score(_me(), a, values=form_values, version=_int_arg("version"), submit=submit,
+            services.save_score(_me(), target, values=form_values, version=_int_arg("version"), submit=submit,
                                 comment=comment, feedback=feedback)
         except DomainError as exc:
             db.session.rollback()
@@ -159,7 +157,8 @@ def score_entry(assignment_id: int):
         else:
             # The confirmation is shown by the page we redirect to (?saved=...): the POST itself renders
             # nothing and translates nothing, which keeps the live-final submit cheap.
-            target = url_for(".score_entry", assignment_id=a.id, saved="submitted" if submit else "draft")
+            target_url = url_for(".score_entry", assignment_id=assignment_id,
+                                 saved="submitted" if submit else "draft")
             # Nothing is read after this commit but the logged-in user (by the core after_request):
             # keeping the loaded rows saves reloading the user and roles on every submit.
             session = db.session()
@@ -168,7 +167,15 @@ def score_entry(assignment_id: int):
                 session.commit()
             finally:
                 session.expire_on_commit = True
-            return redirect(target)
+            return redirect(target_url)
+    a = _visible(assignment_id)
+    rnd = a.round
+    score = a.score
+    if request.method != "POST":
+        form_values = {str(k): v for k, v in (score.values if score else {}).items()}
+        comment = score.comment_to_organizers if score else ""
+        feedback = score.feedback_to_team if score else ""
+    version = score.version if score else 0
     return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
                            comment=comment, feedback=feedback, version=version, errors=errors,
                            open=services.scoring_open(rnd), saved=request.args.get("saved"),

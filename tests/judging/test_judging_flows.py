@@ -149,6 +149,46 @@ def test_judge_urls_answer_404_for_entries_not_assigned_or_conflicted(app, db, w
     assert c.get(f"/manage/judging/rounds/{rnd.id}").status_code == 403
 
 
+def test_score_post_answers_404_for_organisation_conflicts_of_any_member_or_the_company(app, db, world):
+    """The scoring POST loads columns, not the team: the automatic conflicts must still cover every
+    member's school or employer (not only the lead's) and the company, and an entry without
+    conflicts still saves."""
+    from incubator.applications.models import TeamMember
+    from incubator.judging.models import Score
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    by_member = world.entry(comp, school="清华大学")
+    by_member.team.members.append(TeamMember(name="成员", school_or_employer="浙江 大学", position=1))
+    by_company = world.entry(comp, school="复旦大学", company="嘉兴南湖科技有限公司")
+    clean = world.entry(comp, school="复旦大学")
+    db.session.flush()
+    zju, company_judge = world.judge(organization="浙江大学"), world.judge(organization="嘉兴南湖科技")
+    a_member = world.assign(rnd, zju, by_member)
+    a_company = world.assign(rnd, company_judge, by_company)
+    a_clean = world.assign(rnd, zju, clean)
+    # Conflict rows written directly (declare_conflict would also withdraw the assignments): the
+    # POST's own check must refuse them, on the entry and on a declared organisation.
+    from incubator.judging.models import JudgeConflict
+
+    declared, on_entry = world.judge(), world.judge()
+    a_declared = world.assign(rnd, declared, clean)
+    a_on_entry = world.assign(rnd, on_entry, clean)
+    db.session.add_all([JudgeConflict(judge_id=declared.id, organization="其他", organization_key="其他"),
+                        JudgeConflict(judge_id=declared.id, organization="复旦 大学", organization_key="复旦大学"),
+                        JudgeConflict(judge_id=on_entry.id, application_id=clean.id, source="automatic")])
+    db.session.commit()
+    c1, c2 = crit_ids(rnd)
+    data = {"version": 0, "action": "submit", f"c{c1}": "8", f"c{c2}": "7"}
+    assert jpost(client_for(app, zju), f"/judging/assignments/{a_member.id}", data).status_code == 404
+    assert jpost(client_for(app, company_judge), f"/judging/assignments/{a_company.id}", data).status_code == 404
+    assert jpost(client_for(app, declared), f"/judging/assignments/{a_declared.id}", data).status_code == 404
+    assert jpost(client_for(app, on_entry), f"/judging/assignments/{a_on_entry.id}", data).status_code == 404
+    assert jpost(client_for(app, zju), f"/judging/assignments/{a_clean.id}", data).status_code == 302
+    db.session.expire_all()
+    assert [s.assignment_id for s in db.session.scalars(db.select(Score))] == [a_clean.id]
+
+
 def test_can_view_deck_false_after_recusal_and_for_founders(app, db, world, make_user):
     from incubator.judging import services
 
