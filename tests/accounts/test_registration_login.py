@@ -168,3 +168,25 @@ def test_register_form_survives_arbitrary_input(client, name, email, mobile, pas
     assert response.status_code in (302, 400)
     if response.status_code == 302:
         client.post("/logout", data={"csrf_token": csrf_from(client, "/founder")})
+
+
+def test_login_rate_limit_is_shared_across_processes_through_redis(app_config, migrated, make_user):
+    """Two app instances (as two gunicorn workers) count the same attempts when the limiter uses
+    Redis (127.0.0.1:6379, database 15 for tests)."""
+    import redis
+
+    from incubator import create_app
+    from tests.conftest import csrf_from
+
+    url = "redis://127.0.0.1:6379/15"
+    redis.Redis.from_url(url).flushdb()
+    make_user(Role.FOUNDER, email="shared@example.cn")
+    workers = [create_app("testing", {**app_config, "RATELIMIT_STORAGE_URI": url}) for _ in range(2)]
+    statuses = []
+    for i in range(12):
+        client = workers[i % 2].test_client()
+        token = csrf_from(client, "/login")
+        statuses.append(client.post("/login", data={"email": "shared@example.cn", "password": f"guess{i}",
+                                                    "csrf_token": token}).status_code)
+    redis.Redis.from_url(url).flushdb()
+    assert statuses[:10] == [400] * 10 and statuses[10:] == [429, 429]
