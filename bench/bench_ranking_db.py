@@ -1,6 +1,6 @@
 """Ranking of a big round on PostgreSQL: 5,000 entries x 3 judges x 6 criteria.
 
-    PYTHONPATH=. /work/main/.venv/bin/python bench/bench_ranking_db.py [--entries 5000 --repeat 7]
+    PYTHONPATH=. .venv/bin/python bench/bench_ranking_db.py [--entries 5000 --repeat 7]
 
 Builds a fresh database from the migrations, bulk-inserts the round (entries over 6 tracks, 500
 judges, every score submitted), then times, in one process on a warm connection pool:

@@ -1,6 +1,6 @@
 """The judge's score-submit endpoint under 16 concurrent clients, against the one-query baseline.
 
-    PYTHONPATH=. /work/main/.venv/bin/python bench/bench_score_submit.py [--seconds 10 --connections 16]
+    PYTHONPATH=. .venv/bin/python bench/bench_score_submit.py [--seconds 10 --connections 16]
 
 A fresh PostgreSQL database (migrations) holds one open round with a 6-criterion rubric and one
 judge with --assignments entries. Both apps run under the same gunicorn settings (bench/harness.py):

@@ -2,7 +2,7 @@
 config through the Flask test client, one judge, 380 timed POSTs after 20 warm-up, /healthz timed
 between them as a gauge of the machine's noise. Creates the database incubator_bench_submit_prof.
 
-    PYTHONPATH=. /work/main/.venv/bin/python bench/seq_score_submit.py LABEL
+    PYTHONPATH=. .venv/bin/python bench/seq_score_submit.py LABEL
 """
 import os, re, sys, time, statistics
 sys.path.insert(0, os.getcwd())
