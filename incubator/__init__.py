@@ -260,7 +260,11 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.template_filter("local_dt")
     def local_dt(value, fmt="yyyy-MM-dd HH:mm"):
-        return format_datetime(to_local(value), fmt) if value else ""
+        if not value:
+            return ""
+        if fmt == "yyyy-MM-dd HH:mm":  # the common case: the same text without Babel's formatter per call
+            return to_local(value).strftime("%Y-%m-%d %H:%M")
+        return format_datetime(to_local(value), fmt)
 
     @app.context_processor
     def inject_globals():

@@ -148,6 +148,8 @@ def test_times_are_shown_in_asia_shanghai(app):
     with app.test_request_context("/"):
         render = app.jinja_env.filters["local_dt"]
         assert render(datetime(2026, 6, 30, 16, 30, tzinfo=timezone.utc)) == "2026-07-01 00:30"
+        assert render(datetime(2026, 6, 30, 16, 30, tzinfo=timezone.utc), "yyyy-MM-dd") == "2026-07-01"
+        assert render(None) == ""
 
 
 def test_utc_columns_round_trip_as_aware_utc(app, db, make_user):
