@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..competitions.models import Competition, CustomQuestion, Track
 from ..enums import Role
-from ..extensions import db
+from ..extensions import db, one_of
 from ..timeutils import UTCDateTime, utcnow
 
 # The status column is a CHECK over this list. Judging adds its states here (and a migration that
@@ -33,9 +33,6 @@ MANAGER_TARGET_STATUSES = ("submitted", "ineligible", "in_review", "advanced", "
 STAGES = ("idea", "prototype", "revenue")
 STAGE_LABELS = {"idea": _l("Idea"), "prototype": _l("Prototype"), "revenue": _l("Revenue")}
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 class Team(db.Model):
@@ -85,8 +82,8 @@ class TeamMember(db.Model):
 class Application(db.Model):
     __tablename__ = "applications"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", APPLICATION_STATUSES), name="status_valid"),
-        sa.CheckConstraint("stage IS NULL OR " + _in("stage", STAGES), name="stage_valid"),
+        sa.CheckConstraint(one_of("status", APPLICATION_STATUSES), name="status_valid"),
+        sa.CheckConstraint("stage IS NULL OR " + one_of("stage", STAGES), name="stage_valid"),
         sa.CheckConstraint("credit_code IS NULL OR length(credit_code) = 18", name="credit_code_length"),
         sa.CheckConstraint("funding_sought IS NULL OR funding_sought >= 0", name="funding_sought_positive"),
         sa.CheckConstraint("desks_wanted IS NULL OR desks_wanted >= 0", name="desks_wanted_positive"),
@@ -198,8 +195,8 @@ class ApplicationAnswer(db.Model):
 class StatusChange(db.Model):
     __tablename__ = "application_status_changes"
     __table_args__ = (
-        sa.CheckConstraint("from_status IS NULL OR " + _in("from_status", APPLICATION_STATUSES), name="from_valid"),
-        sa.CheckConstraint(_in("to_status", APPLICATION_STATUSES), name="to_valid"),
+        sa.CheckConstraint("from_status IS NULL OR " + one_of("from_status", APPLICATION_STATUSES), name="from_valid"),
+        sa.CheckConstraint(one_of("to_status", APPLICATION_STATUSES), name="to_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..enums import Role
-from ..extensions import db
+from ..extensions import db, one_of
 from ..timeutils import UTCDateTime, utcnow
 
 COMPETITION_STATUSES = ("draft", "published", "closed")
@@ -33,15 +33,17 @@ QUESTION_KINDS = ("text", "number", "choice", "yes_no")
 QUESTION_KIND_LABELS = {"text": _l("Text"), "number": _l("Number"), "choice": _l("Choice"), "yes_no": _l("Yes / no")}
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
-
 
 def _zh() -> bool:
     try:
         return not str(get_locale() or "zh").startswith("en")
     except Exception:  # outside a request: Chinese first
         return True
+
+
+def in_interface_language(zh: str | None, en: str | None) -> str:
+    """The text in the interface's language, falling back to the other one."""
+    return (zh or en or "") if _zh() else (en or zh or "")
 
 
 class Bilingual:
@@ -52,15 +54,13 @@ class Bilingual:
 
     @property
     def name(self) -> str:
-        if _zh():
-            return self.name_zh or self.name_en or ""
-        return self.name_en or self.name_zh or ""
+        return in_interface_language(self.name_zh, self.name_en)
 
 
 class Competition(Bilingual, db.Model):
     __tablename__ = "competitions"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", COMPETITION_STATUSES), name="status_valid"),
+        sa.CheckConstraint(one_of("status", COMPETITION_STATUSES), name="status_valid"),
         sa.CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="window_ordered"),
         sa.CheckConstraint("max_founder_age IS NULL OR (max_founder_age > 0 AND max_founder_age < 100)",
                            name="max_age_sane"),
@@ -97,9 +97,7 @@ class Competition(Bilingual, db.Model):
 
     @property
     def description(self) -> str:
-        if _zh():
-            return self.description_zh or self.description_en or ""
-        return self.description_en or self.description_zh or ""
+        return in_interface_language(self.description_zh, self.description_en)
 
     @property
     def audit_label(self) -> str:
@@ -145,8 +143,8 @@ class Track(Bilingual, db.Model):
 class Round(Bilingual, db.Model):
     __tablename__ = "rounds"
     __table_args__ = (
-        sa.CheckConstraint(_in("aggregation", AGGREGATIONS), name="aggregation_valid"),
-        sa.CheckConstraint(_in("advancement_kind", ADVANCEMENT_KINDS), name="advancement_kind_valid"),
+        sa.CheckConstraint(one_of("aggregation", AGGREGATIONS), name="aggregation_valid"),
+        sa.CheckConstraint(one_of("advancement_kind", ADVANCEMENT_KINDS), name="advancement_kind_valid"),
         sa.CheckConstraint("advancement_value > 0", name="advancement_value_positive"),
         sa.CheckConstraint("advancement_kind <> 'top_percent_overall' OR advancement_value <= 100",
                            name="advancement_percent_max"),
@@ -210,9 +208,7 @@ class Criterion(Bilingual, db.Model):
 
     @property
     def description(self) -> str:
-        if _zh():
-            return self.description_zh or self.description_en or ""
-        return self.description_en or self.description_zh or ""
+        return in_interface_language(self.description_zh, self.description_en)
 
     @property
     def audit_label(self) -> str:
@@ -221,7 +217,7 @@ class Criterion(Bilingual, db.Model):
 
 class CustomQuestion(db.Model):
     __tablename__ = "custom_questions"
-    __table_args__ = (sa.CheckConstraint(_in("kind", QUESTION_KINDS), name="kind_valid"),)
+    __table_args__ = (sa.CheckConstraint(one_of("kind", QUESTION_KINDS), name="kind_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(sa.ForeignKey("competitions.id", ondelete="CASCADE"), index=True)
@@ -237,9 +233,7 @@ class CustomQuestion(db.Model):
 
     @property
     def label(self) -> str:
-        if _zh():
-            return self.label_zh or self.label_en or ""
-        return self.label_en or self.label_zh or ""
+        return in_interface_language(self.label_zh, self.label_en)
 
     @property
     def audit_label(self) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..applications.models import Application
 from ..competitions.models import Round, Track
 from ..enums import Role
-from ..extensions import db
+from ..extensions import db, one_of
 from ..timeutils import UTCDateTime, utcnow
 
 CONFLICT_SOURCES = ("declared", "automatic")
@@ -29,9 +29,6 @@ AWARD_LABELS = {"first": _l("First prize"), "second": _l("Second prize"), "third
 REVEAL_MODES = ("nothing", "ranks", "scores")
 REVEAL_LABELS = {"nothing": _l("Nothing"), "ranks": _l("Ranks only"), "scores": _l("Ranks and scores")}
 
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 # Suffixes that name the legal form, not the organisation: "嘉兴南湖科技有限公司" and "嘉兴南湖科技"
@@ -90,7 +87,7 @@ class JudgeConflict(db.Model):
 
     __tablename__ = "judge_conflicts"
     __table_args__ = (
-        sa.CheckConstraint(_in("source", CONFLICT_SOURCES), name="source_valid"),
+        sa.CheckConstraint(one_of("source", CONFLICT_SOURCES), name="source_valid"),
         sa.CheckConstraint("application_id IS NOT NULL OR organization_key <> ''", name="has_target"),
         sa.Index("ix_judge_conflicts_judge", "judge_id"),
     )
@@ -116,7 +113,7 @@ class Assignment(db.Model):
     __tablename__ = "assignments"
     __table_args__ = (
         sa.UniqueConstraint("round_id", "application_id", "judge_id"),
-        sa.CheckConstraint(_in("source", ASSIGNMENT_SOURCES), name="source_valid"),
+        sa.CheckConstraint(one_of("source", ASSIGNMENT_SOURCES), name="source_valid"),
         sa.CheckConstraint("(recused_at IS NULL) = (recusal_reason IS NULL)", name="recusal_has_reason"),
         sa.Index("ix_assignments_judge_round", "judge_id", "round_id"),
         sa.Index("ix_assignments_round_application", "round_id", "application_id"),
@@ -154,7 +151,7 @@ class Score(db.Model):
 
     __tablename__ = "scores"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", SCORE_STATUSES), name="status_valid"),
+        sa.CheckConstraint(one_of("status", SCORE_STATUSES), name="status_valid"),
         sa.CheckConstraint("status = 'draft' OR submitted_at IS NOT NULL", name="submitted_has_time"),
         sa.CheckConstraint("version >= 1", name="version_positive"),
         sa.CheckConstraint("total IS NULL OR (total >= 0 AND total <= 100)", name="total_range"),
@@ -182,7 +179,7 @@ class RoundState(db.Model):
     """Judging state of a round (kept beside the competitions' Round table, which judging does not own)."""
 
     __tablename__ = "round_states"
-    __table_args__ = (sa.CheckConstraint(_in("reveal", REVEAL_MODES), name="reveal_valid"),)
+    __table_args__ = (sa.CheckConstraint(one_of("reveal", REVEAL_MODES), name="reveal_valid"),)
 
     round_id: Mapped[int] = mapped_column(sa.ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
     decisions_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -198,8 +195,8 @@ class RoundResult(db.Model):
     __tablename__ = "round_results"
     __table_args__ = (
         sa.UniqueConstraint("round_id", "application_id"),
-        sa.CheckConstraint("decision IS NULL OR " + _in("decision", DECISIONS), name="decision_valid"),
-        sa.CheckConstraint("award_level IS NULL OR " + _in("award_level", AWARD_LEVELS), name="award_valid"),
+        sa.CheckConstraint("decision IS NULL OR " + one_of("decision", DECISIONS), name="decision_valid"),
+        sa.CheckConstraint("award_level IS NULL OR " + one_of("award_level", AWARD_LEVELS), name="award_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..enums import Role
-from ..extensions import db
+from ..extensions import db, one_of
 from ..timeutils import UTCDateTime, utcnow
 
 SPACE_TYPES = ("desk_hot", "desk_fixed", "office")
@@ -34,9 +34,6 @@ LEASE_STATUS_LABELS = {"active": _l("Active"), "ended": _l("Ended"), "cancelled"
 AWARD_LEVEL_LABELS = {1: _l("First prize"), 2: _l("Second prize"), 3: _l("Third prize"), 4: _l("Excellence award")}
 REMINDER_DAYS = (30, 7)
 
-
-def _in(column: str, values) -> str:
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def _is_manager(user) -> bool:
@@ -113,7 +110,7 @@ class Zone(db.Model):
 class Space(db.Model):
     __tablename__ = "spaces"
     __table_args__ = (
-        sa.CheckConstraint(_in("type", SPACE_TYPES), name="type_valid"),
+        sa.CheckConstraint(one_of("type", SPACE_TYPES), name="type_valid"),
         sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
         sa.CheckConstraint("type = 'office' OR capacity = 1", name="desk_has_one_seat"),
         sa.CheckConstraint("w > 0 AND h > 0 AND x >= 0 AND y >= 0", name="geometry_sane"),
@@ -171,7 +168,7 @@ class Admission(db.Model):
 
     __tablename__ = "admissions"
     __table_args__ = (
-        sa.CheckConstraint(_in("source", ("manager", "judging")), name="source_valid"),
+        sa.CheckConstraint(one_of("source", ("manager", "judging")), name="source_valid"),
         sa.CheckConstraint("award_level_rank IS NULL OR award_level_rank >= 1", name="award_rank_positive"),
     )
 
@@ -190,8 +187,8 @@ class Admission(db.Model):
 class SpaceRequest(db.Model):
     __tablename__ = "space_requests"
     __table_args__ = (
-        sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="status_valid"),
-        sa.CheckConstraint(_in("space_type", SPACE_TYPES), name="type_valid"),
+        sa.CheckConstraint(one_of("status", REQUEST_STATUSES), name="status_valid"),
+        sa.CheckConstraint(one_of("space_type", SPACE_TYPES), name="type_valid"),
         sa.CheckConstraint("seats >= 1", name="seats_positive"),
         sa.CheckConstraint("duration_months >= 1 AND duration_months <= 36", name="duration_sane"),
         sa.CheckConstraint("award_level_rank IS NULL OR award_level_rank >= 1", name="award_rank_positive"),
@@ -246,7 +243,7 @@ class Lease(db.Model):
     __tablename__ = "leases"
     __table_args__ = (
         sa.CheckConstraint("end_date > start_date", name="period_ordered"),
-        sa.CheckConstraint(_in("status", LEASE_STATUSES), name="status_valid"),
+        sa.CheckConstraint(one_of("status", LEASE_STATUSES), name="status_valid"),
         sa.Index("ix_leases_space_period", "space_id", "start_date", "end_date"),
         sa.Index("ix_leases_status_end", "status", "end_date"),
         ExcludeConstraint(
