@@ -113,24 +113,27 @@ def in_process(app, floors: dict) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     assert client.post("/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token}).status_code == 302
-    def clear_cache():
-        cache, lock = app.extensions["spaces_plan_cache"]
-        with lock:
-            cache.clear()
+    def clear_cache(mode):
+        # cold: nothing cached; svg: the drawn plan cached, the page rendered around it;
+        # page: the whole page from incubator/pagecache (what a repeated view gets)
+        names = {"cold": ("spaces_plan_cache", "pagecache"), "svg": ("pagecache",), "page": ()}[mode]
+        for name in names:
+            cache, lock = app.extensions[name]
+            with lock:
+                cache.clear()
 
     with app.app_context():
         engine = db.engine
     for label, floor_id in (("small", floors[2]), ("big", floors[3])):
         url = f"/spaces/floors/{floor_id}/plan"
         client.get(url)  # warm up
-        for mode in ("cold", "cached"):
+        for mode in ("cold", "svg", "page"):
             counter = {"n": 0}
 
             def before(*_a, **_k):
                 counter["n"] += 1
 
-            if mode == "cold":
-                clear_cache()
+            clear_cache(mode)
             event.listen(engine, "before_cursor_execute", before)
             response = client.get(url)
             event.remove(engine, "before_cursor_execute", before)
@@ -138,8 +141,7 @@ def in_process(app, floors: dict) -> None:
             n_spaces = response.get_data(as_text=True).count('class="fp-space fp-')
             times = []
             for _ in range(30):
-                if mode == "cold":
-                    clear_cache()
+                clear_cache(mode)
                 t0 = time.perf_counter()
                 client.get(url)
                 times.append((time.perf_counter() - t0) * 1000)
@@ -184,8 +186,12 @@ def under_load(url_db: str, floor_id: int, seconds: int) -> None:
 
     env = {"DATABASE_URL": url_db, "INCUBATOR_ENV": "development", "LOG_LEVEL": "WARNING",
            "LOGIN_RATE_LIMIT": "1000 per minute"}
-    with gunicorn("bench.baseline_app:create_baseline_app()", env, ready_path="/one-query") as base:
-        baseline = wrk("baseline one query", base + "/one-query", seconds=seconds)
+    def run_baseline(label):
+        with gunicorn("bench.baseline_app:create_baseline_app()", env, ready_path="/one-query") as base:
+            return wrk(label, base + "/one-query", seconds=seconds)
+
+    # before AND after the platform: the machine's load moves within a minute
+    before = run_baseline("baseline one query, before")
     with gunicorn("wsgi:app", env) as url:
         cookie = login_cookie(url, EMAIL, PASSWORD)
         # wrk does not count 3xx as errors: make sure the cookie gets the page, not a redirect to /login.
@@ -200,12 +206,12 @@ def under_load(url_db: str, floor_id: int, seconds: int) -> None:
         print(f"checked: with Accept-Encoding: gzip the same page is {len(body) // 1024} KiB on the wire")
         zipped = wrk("floor plan 2,000 spaces, gzip", f"{url}/spaces/floors/{floor_id}/plan", seconds=seconds,
                      cookie=cookie, headers=gz)
-    print(baseline.line())
-    print(ours.line())
-    print(zipped.line())
-    print(f"ratio floor plan / baseline: {ours.requests_per_second / baseline.requests_per_second:.2f} (goal >= 0.33)")
-    print(f"ratio floor plan gzip / baseline: {zipped.requests_per_second / baseline.requests_per_second:.2f} "
-          f"(goal >= 0.33)")
+    after = run_baseline("baseline one query, after")
+    ceiling = (before.requests_per_second + after.requests_per_second) / 2
+    for line in (before, after, ours, zipped):
+        print(line.line())
+    print(f"ratio floor plan / baseline: {ours.requests_per_second / ceiling:.3f} (goal >= 0.33)")
+    print(f"ratio floor plan gzip / baseline: {zipped.requests_per_second / ceiling:.3f} (goal >= 0.33)")
 
 
 def main() -> None:

@@ -97,10 +97,44 @@ def _configure_sqlite(app: Flask) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _configure_pool(app: Flask) -> None:
+    """Ping a pooled connection before use only when it has sat idle, instead of SQLAlchemy's
+    pool_pre_ping on every checkout: a request under load takes a connection that answered
+    milliseconds ago, and the ping was a round trip of its own. A connection the server dropped
+    while idle (a restart, an idle timeout) fails the ping and the pool opens a new one."""
+    import time
+
+    from sqlalchemy import exc
+
+    engine = db.engine
+    idle_limit = app.config["DB_PING_AFTER_IDLE_SECONDS"]
+    if engine.dialect.name == "sqlite" or getattr(engine, "_incubator_pool_configured", False):
+        return
+    engine._incubator_pool_configured = True
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def on_checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_limit:
+            return  # new, or used a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as error:  # the pool discards it and retries with a new connection
+            raise exc.DisconnectionError(str(error)) from error
+
+
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         _configure_sqlite(app)
+        _configure_pool(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -117,9 +151,25 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(token: str):
+        # One query per request brings the user with their roles, the unread-notices count the
+        # navigation shows and the data versions cached pages are keyed by.
         from .accounts.services import load_session_user
+        from .notifications.services import remember_unread_count
+        from .pagecache import remember_versions
 
-        return load_session_user(token)
+        user, extras = load_session_user(token, _login_extras())
+        if user is not None:
+            remember_unread_count(user, extras["unread"])
+            remember_versions(extras)
+        return user
+
+
+@functools.cache
+def _login_extras() -> dict:
+    from .notifications.services import unread_count_column
+    from .pagecache import version_columns
+
+    return {"unread": unread_count_column(), **version_columns()}
 
 
 def translation_directories() -> list[Path]:
@@ -270,16 +320,19 @@ def register_template_helpers(app: Flask) -> None:
     def inject_globals():
         from .enums import ROLE_LABELS, Role
         from .notifications.services import unread_count
+        from .pagecache import nav_values
 
-        unread = 0
+        user, unread = None, 0
         if current_user and getattr(current_user, "is_authenticated", False):
-            unread = unread_count(current_user)
+            user = current_user
+            unread = unread_count(current_user)  # read with the user: no query of its own
         return {
             "Role": Role,
             "role_labels": ROLE_LABELS,
             "current_locale": str(get_locale()),
-            "unread_notices": unread,
             "error_titles": ERROR_TITLES,
+            "unread_notices": unread,
+            **nav_values(user, unread),
         }
 
 

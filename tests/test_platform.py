@@ -223,3 +223,39 @@ def test_manager_dashboard_links_every_section_with_its_figures(client, make_use
                  "/manage/jobs/", "/manage/audit/", "/manage/storage/", "/manage/judging/", "/spaces/"):
         assert f'href="{path}"' in body, path
     assert "border-warning" in body  # the failed message is flagged
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="a server connection that can be dropped")
+@pytest.mark.parametrize("idle_limit, survives", [(0, True), (3600, False)])
+def test_a_pooled_connection_dropped_while_idle_is_replaced(app_config, idle_limit, survives):
+    """The pool pings a connection that sat idle longer than DB_PING_AFTER_IDLE_SECONDS and opens a
+    new one when the server has dropped it; without the ping (a long limit) the request fails —
+    which is what shows the ping does the work."""
+    import logging as _logging
+
+    import sqlalchemy as sa
+
+    from incubator import create_app
+
+    name = f"ping-test-{idle_limit}"
+    other = create_app("testing", {**app_config, "DB_PING_AFTER_IDLE_SECONDS": idle_limit,
+                                   "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"application_name": name}}})
+    client = other.test_client()
+    assert client.get("/healthz").status_code == 200  # the pool now holds a connection
+    admin = sa.create_engine(app_config["SQLALCHEMY_DATABASE_URI"])
+    with admin.begin() as conn:
+        killed = conn.execute(sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                      "WHERE application_name = :n"), {"n": name}).scalar()
+    admin.dispose()
+    assert killed >= 1
+    _logging.disable(_logging.ERROR)  # the failing case logs its 500 on purpose
+    try:
+        status = client.get("/healthz").status_code
+    finally:
+        _logging.disable(_logging.NOTSET)
+    assert (status == 200) is survives, status
+    assert client.get("/healthz").status_code == 200  # either way the pool recovers
+    with other.app_context():
+        from incubator.extensions import db as _db
+
+        _db.engine.dispose()

@@ -84,20 +84,39 @@ def start_session(user: User, user_agent: str | None, ip_address: str | None) ->
     return token
 
 
-def load_session_user(token: str) -> User | None:
-    # The roles come in the same query (joined): every authenticated request checks them, and the
-    # default select-in load would cost a second round trip per request.
-    row = db.session.execute(
-        db.select(LoginSession, User)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.token_hash == hash_token(token), LoginSession.revoked_at.is_(None))
-        .options(joinedload(User.role_rows))
-    ).unique().one_or_none()
+_SESSION_USER_STATEMENTS: dict[tuple[str, ...], object] = {}
+
+
+def _session_user_statement(extra_columns: dict):
+    """Built once per set of extra names (a name always stands for the same column): building the
+    statement anew cost more than running it, on every request."""
+    key = tuple(extra_columns)
+    statement = _SESSION_USER_STATEMENTS.get(key)
+    if statement is None:
+        statement = (
+            db.select(User, *(column.label(name) for name, column in extra_columns.items()))
+            .join(LoginSession, User.id == LoginSession.user_id)
+            .where(LoginSession.token_hash == db.bindparam("token_hash"), LoginSession.revoked_at.is_(None))
+            .options(joinedload(User.role_rows))
+        )
+        _SESSION_USER_STATEMENTS[key] = statement
+    return statement
+
+
+def load_session_user(token: str, extra_columns: dict | None = None) -> tuple[User | None, dict]:
+    """The user of a live login session, and the values of `extra_columns` (name -> scalar
+    subquery, which may refer to User) read in the same query.
+
+    The roles come joined: every authenticated request checks them, and the default select-in load
+    would cost a second round trip per request; so do the extras, for the same reason."""
+    extra_columns = extra_columns or {}
+    row = db.session.execute(_session_user_statement(extra_columns),
+                             {"token_hash": hash_token(token)}).unique().one_or_none()
     if row is None:
-        return None
-    user = row.User
+        return None, {}
+    user = row[0]
     user.current_session_token = token
-    return user
+    return user, {name: row._mapping[name] for name in extra_columns}
 
 
 def end_session(user: User) -> None:

@@ -17,6 +17,7 @@ from ..accounts.permissions import manager_required
 from ..competitions.models import Competition, Track
 from ..errors import DomainError
 from ..extensions import db
+from ..pagecache import cached_page
 from ..timeutils import to_local
 from . import services
 from .forms import BulkStatusForm
@@ -143,6 +144,13 @@ def list_rows(f: Filters) -> list[ListRow]:
 @bp.get("/manage/applications")
 @manager_required
 def manage_list():
+    # The same page for every manager until an application, team, track or competition changes;
+    # gzipped for browsers that ask (the keyword it echoes never shares a compression context
+    # with the CSRF token: see incubator/pagecache).
+    return cached_page(("applications",), _render_list, gzip=True)
+
+
+def _render_list() -> str:
     f = Filters.from_args(request.args)
     grid = counts(f)
     # The total is the grid's cells under the track and status filters: one query fewer.

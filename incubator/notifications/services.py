@@ -48,6 +48,7 @@ def queue_mail(recipient: str, template: str, subject: str, *, locale: str = "zh
 def notify(user, kind: str, text_zh: str, text_en: str, link: str | None = None) -> Notice:
     notice = Notice(user_id=user.id, kind=kind, text_zh=text_zh[:500], text_en=text_en[:500], link=link)
     db.session.add(notice)
+    _forget_unread(user)  # the count read with the logged-in user no longer holds
     return notice
 
 
@@ -60,6 +61,20 @@ def unread_count(user) -> int:
             db.select(db.func.count(Notice.id)).where(Notice.user_id == user.id, Notice.read_at.is_(None))
         ) or 0
     return cache[user.id]
+
+
+def unread_count_column():
+    """The unread count as a scalar subquery on the User of an enclosing query: the login query
+    reads it with the user, so the navigation costs no query of its own."""
+    from ..accounts.models import User
+
+    return (db.select(db.func.count(Notice.id)).where(Notice.user_id == User.id, Notice.read_at.is_(None))
+            .correlate(User).scalar_subquery())
+
+
+def remember_unread_count(user, count: int | None) -> None:
+    if has_request_context():
+        g.setdefault("_unread_notices", {})[user.id] = count or 0
 
 
 def _forget_unread(user) -> None:

@@ -23,6 +23,7 @@ from ..applications.models import Team
 from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
+from ..pagecache import cached_page
 from ..timeutils import local_today
 from . import floorplan, layout_csv, occupancy, services
 from .forms import (AdmitForm, AllocateForm, BackgroundForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
@@ -396,6 +397,12 @@ def floor_background(floor_id: int):
 @bp.get("/floors/<int:floor_id>/plan")
 @manager_required
 def floor_plan(floor_id: int):
+    # The same page for every manager until a lease, outage, team or the layout changes; sent
+    # gzipped to browsers without compressing 600 KiB per request (see incubator/pagecache).
+    return cached_page(("spaces",), lambda: _render_floor_plan(floor_id), gzip=True)
+
+
+def _render_floor_plan(floor_id: int) -> str:
     floor = _get_or_404(Floor, floor_id)
     on_date = _parse_date(request.args.get("date"), local_today())
     svg = floor_plan_svg(floor, on_date)
