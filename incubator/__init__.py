@@ -258,6 +258,13 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    from . import pagecache
+
+    app.before_request(lambda: pagecache.begin_read_only_request(app))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            event.listen(db.engine, "before_cursor_execute", pagecache.guard_read_only)
+
     @app.teardown_request
     def rollback_on_error(exc):
         # Nothing half-written survives an exception; the one commit per request never happened.

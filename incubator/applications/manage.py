@@ -17,7 +17,7 @@ from ..accounts.permissions import manager_required
 from ..competitions.models import Competition, Track
 from ..errors import DomainError
 from ..extensions import db
-from ..pagecache import cached_page
+from ..pagecache import cached_page, read_only
 from ..timeutils import to_local
 from . import services
 from .forms import BulkStatusForm
@@ -142,6 +142,7 @@ def list_rows(f: Filters) -> list[ListRow]:
 
 
 @bp.get("/manage/applications")
+@read_only
 @manager_required
 def manage_list():
     # The same page for every manager until an application, team, track or competition changes;

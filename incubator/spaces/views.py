@@ -23,7 +23,7 @@ from ..applications.models import Team
 from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
-from ..pagecache import cached_page
+from ..pagecache import cached_page, read_only
 from ..timeutils import local_today
 from . import floorplan, layout_csv, occupancy, services
 from .forms import (AdmitForm, AllocateForm, BackgroundForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
@@ -395,6 +395,7 @@ def floor_background(floor_id: int):
 
 
 @bp.get("/floors/<int:floor_id>/plan")
+@read_only
 @manager_required
 def floor_plan(floor_id: int):
     # The same page for every manager until a lease, outage, team or the layout changes; sent

@@ -13,7 +13,7 @@ from incubator.enums import Role
 from incubator.notifications.services import notify
 from incubator.timeutils import utcnow
 from tests.applications.helpers import open_competition
-from tests.conftest import CSRF_RE, login
+from tests.conftest import BACKEND, CSRF_RE, login
 
 LIST = "/manage/applications"
 
@@ -173,3 +173,47 @@ def test_gzip_clients_get_the_same_page_compressed_with_their_own_holes(app, db,
     app_id = db.session.scalar(db.select(Application.id).limit(1))
     assert second.post("/manage/applications/bulk-status", data={
         "csrf_token": token, "ids": [str(app_id)], "to_status": "in_review", "note": ""}).status_code == 302
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="read-only requests run in autocommit on PostgreSQL only")
+def test_a_read_only_page_that_tried_to_write_fails_and_writes_nothing(app, db, comp, boss, client, monkeypatch):
+    import logging
+
+    from incubator.applications import manage
+
+    def sneaky_render():
+        db.session.execute(text("UPDATE teams SET name = 'changed by a GET'"))
+        return "never"
+
+    monkeypatch.setattr(manage, "_render_list", sneaky_render)
+    logging.disable(logging.ERROR)  # the 500 is logged on purpose
+    try:
+        response = client.get(LIST)
+    finally:
+        logging.disable(logging.NOTSET)
+    assert response.status_code == 500
+    assert db.session.scalar(text("SELECT count(*) FROM teams WHERE name = 'changed by a GET'")) == 0
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="read-only requests run in autocommit on PostgreSQL only")
+def test_a_read_only_page_runs_in_autocommit_and_leaves_the_pool_transactional(app, db, comp, boss, client,
+                                                                               monkeypatch):
+    from incubator.applications import manage
+
+    modes = []
+    original = manage._render_list
+
+    def spying_render():
+        modes.append(db.session.connection().connection.dbapi_connection.autocommit)
+        return original()
+
+    monkeypatch.setattr(manage, "_render_list", spying_render)
+    assert client.get(LIST).status_code == 200
+    assert modes == [True]  # no BEGIN, no ROLLBACK: psycopg sends neither in autocommit
+    # the next ordinary request gets a normal transaction from the same pool
+    client.get("/")
+    with db.engine.connect() as conn:
+        assert conn.connection.dbapi_connection.autocommit is False
+    notify(boss, "test", "新通知", "New notice")
+    db.session.commit()
+    assert 'id="unread-count">1</span>' in client.get("/").get_data(as_text=True)
