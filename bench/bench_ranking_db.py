@@ -11,7 +11,7 @@ judges, every score submitted), then times, in one process on a warm connection 
   request when no score changed since the last one (e.g. leaderboard polls);
 * the whole ranking requests through the Flask test client as a logged-in manager: the JSON
   leaderboard (reveal = scores) and the rankings CSV export (a row per entry), and the HTML rankings
-  page (overall + per-track tables: 10,000 table rows, rendering included).
+  page (one ranking, 100 rows a page: the overall ranking's first page, a later page of a track).
 
 Each figure is the median of --repeat runs after one warm-up; a fresh session per run (no identity
 map reuse). Target: the ranking request <= 200 ms.
@@ -119,7 +119,9 @@ def main() -> None:
         print(f"built {n_entries} entries, {n_scores} submitted scores, {args.criteria} criteria "
               f"in {time.perf_counter() - t0:.1f} s")
 
-    from incubator.competitions.models import Round
+    import sqlalchemy as sa
+
+    from incubator.competitions.models import Round, Track
     from incubator.judging import services
 
     def timed(fn) -> list[float]:
@@ -157,16 +159,22 @@ def main() -> None:
         return run
 
     base = f"/manage/judging/rounds/{round_id}"
+    with app.app_context():
+        track_id = db.session.scalar(sa.select(Round.competition_id).where(Round.id == round_id))
+        track_id = db.session.scalar(sa.select(Track.id).where(Track.competition_id == track_id).order_by(Track.position))
     cases = [
         ("service compute_ranking(), cold", cold(service)),
         ("GET leaderboard.json, cold", cold(get(base + "/leaderboard.json",
                                                lambda r: len(r.get_json()["rows"]) == n_entries))),
         ("GET export/rankings.csv, cold", cold(get(base + "/export/rankings.csv", lambda r: None))),
+        ("GET rankings page 1 (HTML, 100 rows), cold", cold(get(base + "/rankings", lambda r: None))),
         ("service compute_ranking(), cached", service),
         ("GET leaderboard.json, cached", get(base + "/leaderboard.json",
                                                      lambda r: len(r.get_json()["rows"]) == n_entries)),
         ("GET export/rankings.csv, cached", get(base + "/export/rankings.csv", lambda r: None)),
-        ("GET rankings page (HTML, 10k rows), cached", get(base + "/rankings", lambda r: None)),
+        ("GET rankings page 1 (HTML, 100 rows), cached", get(base + "/rankings", lambda r: None)),
+        ("GET rankings page 8 of a track, cached", get(base + "/rankings?page=8&track=" + str(track_id),
+                                                        lambda r: None)),
     ]
     print(f"{'what':<40} {'median':>9} {'min':>9} {'max':>9}   (ms, {args.repeat} runs)")
     for label, fn in cases:

@@ -550,3 +550,38 @@ def test_demo_seed_profiles_and_assigns_the_demo_round_once(app, db):
     assert services.entries_short_of_judges(rnd) == []
     pairs = {(a.judge_id, a.application_id) for a in services.active_assignments(rnd)}
     assert not pairs & services.conflict_pairs(services.round_entries(rnd), [j for j, _ in pairs])
+
+
+def test_rankings_page_shows_one_ranking_a_hundred_rows_at_a_time(app, db, world, make_user):
+    """A round of 250 entries: the overall ranking over three pages, each track's on its own tab."""
+    import re
+
+    from incubator.judging import services
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    founder = make_user("founder", email="many@example.cn")
+    judge = world.judge()
+    c1, c2 = crit_ids(rnd)
+    for i in range(250):
+        entry = world.entry(comp, i % 2, founder=founder, project=f"排名项目{i:03d}")
+        world.score(world.assign(rnd, judge, entry), {c1: i % 11, c2: (i * 7) % 11})
+    db.session.commit()
+    ranking = services.compute_ranking(rnd)
+    m = client_for(app, make_user("manager", email="pm@example.cn"))
+    base = f"/manage/judging/rounds/{rnd.id}/rankings"
+    row = re.compile(r'data-entry="(\d+)" data-rank="(\d+)"')
+    pages = [m.get(f"{base}?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    shown = [row.findall(p) for p in pages]
+    assert [len(s) for s in shown] == [100, 100, 50]
+    expected = [(str(r.entry_id), str(r.rank)) for r in ranking.overall.ranked]
+    assert shown[0] + shown[1] + shown[2] == expected  # in rank order, none twice, none missing
+    assert "1 / 3" in pages[0] and "page=2" in pages[0] and "3 / 3" in pages[2]
+    track = comp.tracks[1]
+    track_page = m.get(f"{base}?track={track.id}").get_data(as_text=True)
+    assert f'id="track-{track.id}"' in track_page
+    assert row.findall(track_page) == [(str(r.entry_id), str(r.rank)) for r in ranking.per_track[track.id].ranked[:100]]
+    # out-of-range and malformed pages fall back to a real page; an unknown track to the overall ranking
+    assert "3 / 3" in m.get(f"{base}?page=99").get_data(as_text=True)
+    fallback = m.get(f"{base}?page=-1&track=abc").get_data(as_text=True)
+    assert "1 / 3" in fallback and 'id="overall"' in fallback
