@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import random
+import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -73,6 +75,35 @@ def build_data(database_url: str, n: int) -> int:
         return comp.id
 
 
+@contextmanager
+def steady_writer(database_url: str, rate: float):
+    """A thread that updates one random application `rate` times per second (its pitch and
+    updated_at, committed one by one, as a founder's draft save does) while the block runs."""
+    engine = sa.create_engine(database_url)
+    stop = threading.Event()
+    written = {"n": 0}
+
+    def run():
+        rng = random.Random(9)
+        with engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM applications"))]
+            conn.rollback()
+            while not stop.wait(1 / rate):
+                conn.execute(sa.text("UPDATE applications SET one_line_pitch = :p, updated_at = now() WHERE id = :id"),
+                             {"p": f"草稿 {written['n']}", "id": rng.choice(ids)})
+                conn.commit()
+                written["n"] += 1
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+
+
 def _fetch(url: str, cookie: str) -> tuple[int, int]:
     """Status and body size of one request, redirects NOT followed (wrk counts a 302 as success)."""
     import http.client
@@ -92,6 +123,8 @@ def main() -> None:
     parser.add_argument("--applications", type=int, default=5000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--writes", type=float, nargs="*", default=[2.0, 20.0],
+                        help="also measure the list while a founder-like writer changes this many applications per second")
     args = parser.parse_args()
 
     url = fresh_pg_database("incubator_bench_applications")
@@ -116,6 +149,24 @@ def main() -> None:
         for label, path in [
             ("list page 1 (50 rows)", f"/manage/applications?competition_id={comp_id}"),
             ("list filtered + keyword", f"/manage/applications?competition_id={comp_id}&status=submitted&q=%E6%9F%94"),
+        ]:
+            status, size = _fetch(site + path, cookie)
+            print(f"{label}: one request answers {status}, {size} bytes")
+            result = wrk(label, site + path, seconds=args.seconds, cookie=cookie)
+            results.append(result)
+            print(result.line())
+        # The page cache is keyed by the data's version: every saved draft anywhere changes it. So the
+        # list is measured again while a writer saves applications at a steady rate, as founders do
+        # during the application window (each write makes every worker render the page once more).
+        list_path = f"/manage/applications?competition_id={comp_id}"
+        for rate in args.writes:
+            with steady_writer(url, rate) as written:
+                result = wrk(f"list page 1 while {rate:g} writes/s", site + list_path, seconds=args.seconds, cookie=cookie)
+            results.append(result)
+            print(result.line() + f"  ({written['n']} writes during the run)")
+        # Exports last: wrk stops after --seconds but the workers still finish the queued exports
+        # (seconds each), which would starve whatever is measured next.
+        for label, path in [
             ("export CSV (all rows)", f"/manage/applications/export.csv?competition_id={comp_id}"),
             ("export XLSX (all rows)", f"/manage/applications/export.xlsx?competition_id={comp_id}"),
         ]:
