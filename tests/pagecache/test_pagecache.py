@@ -217,3 +217,24 @@ def test_a_read_only_page_runs_in_autocommit_and_leaves_the_pool_transactional(a
     notify(boss, "test", "新通知", "New notice")
     db.session.commit()
     assert 'id="unread-count">1</span>' in client.get("/").get_data(as_text=True)
+
+
+def test_every_table_of_every_scope_has_its_trigger(db):
+    """pagecache/models.py SCOPES and the migrations' triggers must agree, or a cached page would
+    miss that table's changes."""
+    from incubator.pagecache.models import SCOPES
+
+    if BACKEND == "postgresql":
+        rows = db.session.execute(text(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal")).all()
+        have = {(table, name) for table, name in rows}
+        for scope, tables in SCOPES.items():
+            for table in tables:
+                assert (table, f"{table}_bumps_{scope}") in have, (scope, table)
+    else:
+        names = set(db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        for scope, tables in SCOPES.items():
+            for table in tables:
+                for operation in ("insert", "update", "delete"):
+                    assert f"{table}_{operation}_bumps_{scope}" in names, (scope, table, operation)
