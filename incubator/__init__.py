@@ -266,6 +266,12 @@ def register_request_hooks(app: Flask) -> None:
             event.listen(db.engine, "before_cursor_execute", pagecache.guard_read_only)
 
     @app.teardown_request
+    def forget_request_state(_exc):
+        # A test client without its own app context shares `g` across requests; a server never does.
+        for name in ("_read_only_request", "_data_versions", "_unread_notices", "_pagecache_shell"):
+            g.pop(name, None)
+
+    @app.teardown_request
     def rollback_on_error(exc):
         # Nothing half-written survives an exception; the one commit per request never happened.
         if exc is not None:

@@ -79,7 +79,8 @@ def begin_read_only_request(app) -> None:
     """before_request: a marked view's request takes its connection in autocommit."""
     view = app.view_functions.get(request.endpoint)
     if request.method in ("GET", "HEAD") and getattr(view, "read_only", False) \
-            and db.engine.dialect.name == "postgresql":
+            and db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        # (a session already in a transaction: a test sharing one app context across requests)
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         g._read_only_request = True
 
