@@ -92,11 +92,20 @@ def missing_items(app: Application) -> list[Problem]:
                                 _l("Enter the unified social credit code of the company.")))
     if app.desks_wanted is None:
         problems.append(Problem("company", "desks_wanted", req))
+    if app.competition.deck_required and not _has_confirmed_deck(app):
+        problems.append(Problem("deck", None, _l("Upload your pitch deck (PDF or PPTX) before submitting.")))
     answered = {a.question_id: a.value for a in app.answers}
     for question in app.competition.questions:
         if question.required and not (answered.get(question.id) or "").strip():
             problems.append(Problem("questions", f"q_{question.id}", req, question.label))
     return [p if p.label else Problem(p.step, p.field, p.message, FIELD_LABELS.get(p.field, "")) for p in problems]
+
+
+def _has_confirmed_deck(app: Application) -> bool:
+    from ..decks.models import Deck  # decks build on applications, not the other way round
+
+    return app.id is not None and db.session.scalar(
+        db.select(db.func.count(Deck.id)).where(Deck.application_id == app.id)) > 0
 
 
 def eligibility_problems(app: Application, year: int | None = None) -> list:

@@ -49,6 +49,7 @@ class CompetitionForm(FlaskForm):
         Optional(), NumberRange(min=0, max=30, message=_l("Enter a number between %(min)s and %(max)s."))])
     seats_offered = IntegerField(_l("Incubator seats on offer"), validators=[
         Optional(), NumberRange(min=0, max=10000, message=_l("Enter a number between %(min)s and %(max)s."))])
+    deck_required = BooleanField(_l("A pitch deck is required to submit"))
 
 
 class TrackForm(FlaskForm):

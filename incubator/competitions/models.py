@@ -82,6 +82,8 @@ class Competition(Bilingual, db.Model):
     max_founder_age: Mapped[int | None] = mapped_column(default=35)
     graduated_within_years: Mapped[int | None] = mapped_column()
     seats_offered: Mapped[int | None] = mapped_column()
+    # A confirmed pitch deck is part of a complete application (set for new competitions by the form).
+    deck_required: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -14,7 +14,7 @@ from ..timeutils import utcnow
 from .models import Competition, Criterion, CustomQuestion, Round, Track
 
 COMPETITION_FIELDS = ("name_zh", "name_en", "description_zh", "description_en", "opens_at", "closes_at",
-                      "max_founder_age", "graduated_within_years", "seats_offered")
+                      "max_founder_age", "graduated_within_years", "seats_offered", "deck_required")
 TRACK_FIELDS = ("name_zh", "name_en")
 ROUND_FIELDS = ("name_zh", "name_en", "scoring_opens_at", "scoring_closes_at", "judges_per_entry", "blind",
                 "aggregation", "advancement_kind", "advancement_value")

@@ -98,7 +98,7 @@ def _competition_values(form: CompetitionForm) -> dict:
         "description_zh": form.description_zh.data or "", "description_en": form.description_en.data or "",
         "opens_at": _utc(form.opens_at.data), "closes_at": _utc(form.closes_at.data),
         "max_founder_age": form.max_founder_age.data, "graduated_within_years": form.graduated_within_years.data,
-        "seats_offered": form.seats_offered.data,
+        "seats_offered": form.seats_offered.data, "deck_required": bool(form.deck_required.data),
     }
 
 
@@ -108,6 +108,7 @@ def create():
     form = CompetitionForm()
     if request.method == "GET":
         form.max_founder_age.data = 35
+        form.deck_required.data = True
     return _form_page(form, _l("New competition"), url_for(".index"),
                       lambda: services.create_competition(_actor(), **_competition_values(form)),
                       _("Competition created as a draft. Add tracks, rounds and questions, then publish it."),

@@ -4,6 +4,7 @@ downloads, access (404 for others), CSRF, the store going down, and the sweep.""
 from __future__ import annotations
 
 import base64
+import re
 import io
 import json
 import urllib.parse
@@ -287,3 +288,56 @@ def test_unconfirmed_upload_is_removed_by_the_cleanup_job(db, client, founder, a
     assert storage.head(answer["fields"]["key"]) is None
     assert confirm(client, application, answer["ticket_id"]).status_code == 409
     assert decks(db) == []
+
+
+def test_a_competition_that_requires_a_deck_refuses_submit_until_one_is_confirmed(db, client, founder, storage):
+    """The deck is part of a complete application when the competition says so: the review page
+    names it with a link to the deck step, submit is refused with the draft kept, and a confirmed
+    deck (not a refused upload) unlocks it."""
+    from incubator.applications.models import Application
+    from incubator.applications.services import start_application
+    from tests.applications.helpers import PROJECT, fill_everything, open_competition
+
+    comp = open_competition(db, questions=True)
+    comp.deck_required = True
+    db.session.commit()
+    application = start_application(founder, comp)
+    db.session.commit()
+    login(client, founder)
+    project = {**PROJECT, "track_id": str(comp.tracks[0].id)}
+    assert post_form(client, f"/applications/{application.id}/project", project).status_code == 302
+    fill_everything(client, post_form, application.id, comp.questions[0].id)
+    review = client.get(f"/applications/{application.id}").get_data(as_text=True)
+    assert "上传路演材料" in review and f'href="/applications/{application.id}/deck"' in review
+    refused = post_form(client, f"/applications/{application.id}/submit", {},
+                        csrf_page=f"/applications/{application.id}")
+    assert refused.status_code == 409 and "上传路演材料" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status == "draft"
+    _, _, bad = upload(client, application, elf_bytes(), filename="deck.pdf")  # refused by content
+    assert bad.status_code != 200
+    still = post_form(client, f"/applications/{application.id}/submit", {},
+                      csrf_page=f"/applications/{application.id}")
+    assert still.status_code == 409
+    _, _, ok = upload(client, application, pdf_bytes())
+    assert ok.status_code == 200
+    done = post_form(client, f"/applications/{application.id}/submit", {},
+                     csrf_page=f"/applications/{application.id}")
+    assert done.status_code == 302, " ".join(re.sub(r"<[^>]+>", " ", done.get_data(as_text=True)).split())[-1200:]
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).status == "submitted"
+
+
+def test_the_deck_rule_is_set_on_the_competition_form(db, client, make_user):
+    from incubator.competitions.models import Competition
+
+    manager = make_user("manager", email="deckrule@example.cn")
+    login(client, manager)
+    form = client.get("/manage/competitions/new").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="deck_required"[^>]*>', form).group(0)
+    assert "checked" in box  # proposed for a new competition
+    r = post_form(client, "/manage/competitions/new", {"name_zh": "无需计划书的比赛", "max_founder_age": "35"})
+    assert r.status_code == 302
+    comp = db.session.scalar(sa.select(Competition).where(Competition.name_zh == "无需计划书的比赛"))
+    assert comp.deck_required is False  # the box was left unticked
+    assert "选填" in client.get(f"/manage/competitions/{comp.id}").get_data(as_text=True)
