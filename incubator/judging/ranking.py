@@ -211,11 +211,16 @@ def _pstd(xs: Sequence[float]) -> float:
     return math.sqrt(math.fsum((x - mu) ** 2 for x in xs) / len(xs))
 
 
+def _mean(xs: Sequence[float]) -> float:
+    """statistics.fmean of a non-empty list (the same fsum / n) without its per-call overhead."""
+    return math.fsum(xs) / len(xs)
+
+
 def _trimmed_mean(xs: Sequence[float]) -> float:
     if len(xs) >= 5:
         s = sorted(xs)
-        return statistics.fmean(s[1:-1])
-    return statistics.fmean(xs)
+        return _mean(s[1:-1])
+    return _mean(xs)
 
 
 def _top_criterion(rubric: Sequence[Criterion]) -> Criterion:
@@ -258,9 +263,9 @@ def aggregate(
     by_judge: dict[Hashable, list[float]] = {}
     for _, j, t, _ in sheets:
         by_judge.setdefault(j, []).append(t)
-    judge_stats = {j: (statistics.fmean(ts), _pstd(ts)) for j, ts in by_judge.items()}
+    judge_stats = {j: (_mean(ts), _pstd(ts)) for j, ts in by_judge.items()}
     all_totals = [t for _, _, t, _ in sheets]
-    g_mean = statistics.fmean(all_totals) if all_totals else 0.0
+    g_mean = _mean(all_totals) if all_totals else 0.0
     g_std = _pstd(all_totals)
 
     per_entry: dict[Hashable, list[tuple[float, float, float]]] = {e: [] for e in entry_track}
@@ -277,8 +282,8 @@ def aggregate(
             continue
         totals = [r[0] for r in rows]
         mapped = [r[1] for r in rows]
-        raw_mean = statistics.fmean(totals)
-        normalized = statistics.fmean(mapped)
+        raw_mean = _mean(totals)
+        normalized = _mean(mapped)
         if method == "mean":
             agg = raw_mean
         elif method == "median":
@@ -300,7 +305,7 @@ def aggregate(
             spread_range=rng,
             spread_std=sd,
             disagreement=sd > disagreement.std or rng > disagreement.range,
-            top_criterion_mean=statistics.fmean(r[2] for r in rows),
+            top_criterion_mean=_mean([r[2] for r in rows]),
             top_scores=sum(1 for t in totals if t >= TOP_SCORE),
         )
     return reports
