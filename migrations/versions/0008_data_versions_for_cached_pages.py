@@ -8,6 +8,9 @@ Every write to a table a cached page shows replaces its scope's version with a n
 in the same transaction (see incubator/pagecache/models.py). PostgreSQL: one statement-level
 trigger per table (a bulk UPDATE of 5,000 rows bumps once). SQLite, which has only row-level
 triggers: one per table and operation.
+
+Later migrations: on SQLite a batch_alter_table rebuilds the table and drops these triggers; use
+plain ADD/DROP COLUMN, or recreate the triggers after the batch (tests/pagecache checks them).
 """
 from alembic import op
 import sqlalchemy as sa

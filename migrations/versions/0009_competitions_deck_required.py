@@ -5,6 +5,9 @@ Revises: 0008
 Create Date: 2026-11-26 13:00:00
 
 Existing competitions keep their rule (not required); the form proposes it for new ones.
+
+A plain ADD COLUMN on both backends, not a batch operation: on SQLite a batch rebuilds the table
+and would drop its page-cache triggers (migration 0008; tests/pagecache checks they are there).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -16,10 +19,8 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('competitions') as batch_op:
-        batch_op.add_column(sa.Column('deck_required', sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column('competitions', sa.Column('deck_required', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table('competitions') as batch_op:
-        batch_op.drop_column('deck_required')
+    op.drop_column('competitions', 'deck_required')
