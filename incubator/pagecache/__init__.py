@@ -18,6 +18,7 @@ page as before, then stores it.
 """
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -39,6 +40,7 @@ HOLE_CSRF = f"\ue000csrf-{_NONCE}\ue001"
 HOLE_NAME = f"\ue000name-{_NONCE}\ue001"
 HOLE_BADGE = f"\ue000badge-{_NONCE}\ue001"
 _HOLES = (HOLE_CSRF, HOLE_NAME, HOLE_BADGE)
+_HOLE_RE = re.compile("(" + "|".join(map(re.escape, _HOLES)) + ")")  # the group keeps the holes in split()
 
 
 # --- versions, loaded with the user -------------------------------------------------------------
@@ -137,20 +139,7 @@ def _store() -> tuple[OrderedDict, threading.Lock]:
 
 def _split(html: str) -> tuple:
     """The page as (text, hole, text, hole, ..., text), the text parts encoded once."""
-    parts: list[str] = [html]
-    for hole in _HOLES:
-        next_parts: list[str] = []
-        for part in parts:
-            if part in _HOLES:
-                next_parts.append(part)
-                continue
-            pieces = part.split(hole)
-            for i, piece in enumerate(pieces):
-                if i:
-                    next_parts.append(hole)
-                next_parts.append(piece)
-        parts = next_parts
-    return tuple(p if p in _HOLES else p.encode("utf-8") for p in parts)
+    return tuple(p if p in _HOLES else p.encode("utf-8") for p in _HOLE_RE.split(html))
 
 
 class _HoleValues(dict):
