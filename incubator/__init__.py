@@ -260,16 +260,12 @@ def register_request_hooks(app: Flask) -> None:
 
     from . import pagecache
 
-    app.before_request(lambda: pagecache.begin_read_only_request(app))
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            event.listen(db.engine, "before_cursor_execute", pagecache.guard_read_only)
+    pagecache.register(app)  # read-only (autocommit) requests and their write guard
 
     @app.teardown_request
-    def forget_request_state(_exc):
+    def forget_unread_count(_exc):
         # A test client without its own app context shares `g` across requests; a server never does.
-        for name in ("_read_only_request", "_data_versions", "_unread_notices", "_pagecache_shell"):
-            g.pop(name, None)
+        g.pop("_unread_notices", None)
 
     @app.teardown_request
     def rollback_on_error(exc):

@@ -77,6 +77,22 @@ def read_only(view):
     return view
 
 
+def register(app) -> None:
+    """The request hooks of read-only views and of the cache's per-request state."""
+    app.before_request(lambda: begin_read_only_request(app))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            from sqlalchemy import event
+
+            event.listen(db.engine, "before_cursor_execute", guard_read_only)
+
+    @app.teardown_request
+    def forget_request_state(_exc):
+        # A test client without its own app context shares `g` across requests; a server never does.
+        for name in ("_read_only_request", "_data_versions", "_pagecache_shell"):
+            g.pop(name, None)
+
+
 def begin_read_only_request(app) -> None:
     """before_request: a marked view's request takes its connection in autocommit."""
     view = app.view_functions.get(request.endpoint)
