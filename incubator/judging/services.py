@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User, UserRole
 from ..applications.models import Application, Team
-from ..audit.services import record
+from ..audit.services import record, record_now
 from ..competitions.models import Round
 from ..enums import Role
 from ..errors import Conflict, DomainError, NotAllowed
@@ -581,7 +581,7 @@ class ScoringTarget:
 
 @functools.cache
 def _scoring_target_queries():
-    """The two statements of scoring_target, built once per process (with bind parameters): building
+    """The target and rubric statements of scoring_target, built once per process (with bind parameters): building
     them costs more Python than running them."""
     from ..applications.models import TeamMember
     from ..competitions.models import Criterion
@@ -609,17 +609,41 @@ def _scoring_target_queries():
     return target, rubric
 
 
+# The scoring POST's rubric per process: round id -> (rubrics data version, its RubricLines). The
+# version (read with the logged-in user, see incubator/pagecache) changes in the transaction of any
+# write to criteria (migration 0010), so a changed rubric is never used; no version (the table was
+# emptied) is never cached.
+_RUBRIC_CACHE: dict[int, tuple[int, tuple]] = {}
+_RUBRIC_CACHE_SIZE = 256
+
+
+def _scoring_rubric(round_id: int) -> tuple:
+    from ..pagecache import current_versions
+
+    (version,) = current_versions(("rubrics",))
+    hit = _RUBRIC_CACHE.get(round_id)
+    if hit is not None and version is not None and hit[0] == version:
+        return hit[1]
+    lines = tuple(RubricLine(*r) for r in db.session.connection().execute(_scoring_target_queries()[1],
+                                                                            {"round_id": round_id}))
+    if version is not None:
+        if len(_RUBRIC_CACHE) >= _RUBRIC_CACHE_SIZE and round_id not in _RUBRIC_CACHE:
+            _RUBRIC_CACHE.pop(next(iter(_RUBRIC_CACHE)))
+        _RUBRIC_CACHE[round_id] = (version, lines)
+    return lines
+
+
 def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     """The scoring POST's load: the same checks as visible_assignment (the judge's own, active,
-    non-conflicted assignment, else None for a 404) in two column queries, no ORM objects.
+    non-conflicted assignment, else None for a 404) in one column query, no ORM objects.
 
-    The first gives one row per team member (their school or employer: the entry's organisation
+    The query gives one row per team member (their school or employer: the entry's organisation
     keys) with the assignment, its round's scoring window, the current score's version, and the
     judge's side of the conflict rules of is_conflicted: a conflict row on this entry, the judge's
     organisation, the organisations the judge declared. The keys are compared here in Python (they
-    are normalised in Python). The second query is the rubric."""
-    target_q, rubric_q = _scoring_target_queries()
-    rows = db.session.execute(target_q, {"assignment_id": assignment_id, "judge_id": judge.id}).all()
+    are normalised in Python). The rubric comes from the per-process cache (_scoring_rubric)."""
+    target_q = _scoring_target_queries()[0]
+    rows = db.session.connection().execute(target_q, {"assignment_id": assignment_id, "judge_id": judge.id}).all()
     if not rows:
         return None
     (round_id, recused_at, opens, closes, score_id, score_version, score_status, conflict_on_entry, judge_key,
@@ -634,8 +658,25 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
         judge_keys.add(judge_key)
     if judge_keys & entry_keys:
         return None
-    criteria = tuple(RubricLine(*r) for r in db.session.execute(rubric_q, {"round_id": round_id}))
+    criteria = _scoring_rubric(round_id)
     return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status)
+
+
+@functools.cache
+def _score_writes(dialect: str):
+    """The score INSERT (first save) and UPDATE (later saves) as Core statements built once per
+    process; their values come as parameters. Core, not ORM: nothing is left for the commit's flush."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = Score.__table__
+    # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
+    # inserts nothing here instead of aborting the transaction, and is told to reload.
+    first = insert(table).on_conflict_do_nothing(index_elements=["assignment_id"]).returning(table.c.id)
+    later = sa.update(table).where(table.c.id == sa.bindparam("score_id"),
+                                   table.c.version == sa.bindparam("seen_version"), table.c.status == "draft")
+    return first, later
 
 
 def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: dict, version: int,
@@ -657,19 +698,12 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
     fields = dict(values=clean, total=total, comment_to_organizers=(comment or "")[:5000],
                   feedback_to_team=(feedback or "")[:5000], status="submitted" if submit else "draft",
                   submitted_at=now if submit else None, updated_at=now)
+    first, later = _score_writes(db.session.get_bind().dialect.name)
+    conn = db.session.connection()
     if t.score_id is None:
         if version != 0:
             raise Conflict(STALE_SCORE)
-        # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
-        # inserts nothing here instead of aborting the transaction, and is told to reload.
-        dialect = db.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        stmt = (insert(Score).values(assignment_id=t.assignment_id, version=1, **fields)
-                .on_conflict_do_nothing(index_elements=["assignment_id"]).returning(Score.id))
-        score_id = db.session.execute(stmt).scalar()
+        score_id = conn.execute(first, {"assignment_id": t.assignment_id, "version": 1, **fields}).scalar()
         if score_id is None:
             raise Conflict(STALE_SCORE)
     else:
@@ -678,15 +712,13 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
             raise Conflict(STALE_SCORE)
         if t.score_status == "submitted":
             raise Conflict(_l("This score has been submitted and is locked; the organisers can reopen it."))
-        result = db.session.execute(
-            sa.update(Score).where(Score.id == score_id, Score.version == version, Score.status == "draft")
-            .values(version=version + 1, **fields).execution_options(synchronize_session=False))
+        result = conn.execute(later, {"score_id": score_id, "seen_version": version, "version": version + 1, **fields})
         if result.rowcount != 1:
             raise Conflict(STALE_SCORE)
         if orm_score is not None:
             db.session.expire(orm_score)
-    record(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score_id),
-           after={"assignment_id": t.assignment_id, "values": clean, "total": total})
+    record_now(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score_id),
+               after={"assignment_id": t.assignment_id, "values": clean, "total": total})
     return score_id
 
 

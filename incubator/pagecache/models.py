@@ -27,4 +27,6 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "applications": ("competitions", "tracks", "teams", "team_members", "applications"),
     # floor plans: the building, its spaces and outages, leases and the holders' team names
     "spaces": ("buildings", "floors", "zones", "spaces", "space_outages", "leases", "teams"),
+    # not a page: the judging service's per-process rubric cache (migration 0010)
+    "rubrics": ("criteria",),
 }

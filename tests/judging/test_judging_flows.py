@@ -282,6 +282,69 @@ def test_score_draft_then_submit_locks_and_stale_tab_gets_conflict(app, db, worl
     assert db.session.get(Score, s.id).status == "draft"
 
 
+def test_score_post_validates_against_the_rubric_as_changed_a_moment_ago(app, db, world):
+    """The scoring POST keeps each round's rubric per process (services._scoring_rubric); a change to
+    criteria, through the ORM or raw SQL, must reach the very next POST."""
+    import sqlalchemy as sa
+
+    from incubator.competitions.models import Criterion
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    c = client_for(app, judge)
+    c1, c2 = crit_ids(rnd)
+    url = f"/judging/assignments/{a.id}"
+    assert jpost(c, url, {"version": 0, "action": "draft", f"c{c1}": "9", f"c{c2}": ""}).status_code == 302
+    db.session.get(Criterion, c1).max_score = 5  # ORM write
+    db.session.commit()
+    r = jpost(c, url, {"version": 1, "action": "draft", f"c{c1}": "9", f"c{c2}": ""})
+    assert r.status_code == 400 and "5" in r.get_data(as_text=True)
+    db.session.execute(sa.text("UPDATE criteria SET step = 2 WHERE id = :id"), {"id": c2})  # raw SQL write
+    db.session.commit()
+    r = jpost(c, url, {"version": 1, "action": "draft", f"c{c1}": "4.5", f"c{c2}": "3"})
+    assert r.status_code == 400
+    assert jpost(c, url, {"version": 1, "action": "draft", f"c{c1}": "4.5", f"c{c2}": "4"}).status_code == 302
+
+
+def test_score_submit_writes_its_audit_row_in_the_same_transaction(app, db, world, monkeypatch):
+    """The submit writes the score and its audit row as two Core statements: both or neither."""
+    from incubator.audit.models import AuditRecord
+    from incubator.judging import services
+    from incubator.judging.models import Score
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    c = client_for(app, judge)
+    c1, c2 = crit_ids(rnd)
+    url = f"/judging/assignments/{a.id}"
+    data = {"version": 0, "action": "submit", f"c{c1}": "7.5", f"c{c2}": "8"}
+    token = csrf_from(c, "/judging/")
+
+    def failing_audit(*args, **kwargs):
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(services, "record_now", failing_audit)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    assert c.post(url, data={**data, "csrf_token": token}).status_code == 500
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Score.id))) == 0
+    monkeypatch.undo()
+    r = c.post(url, data={**data, "csrf_token": token})
+    assert r.status_code == 302
+    db.session.expire_all()
+    score = db.session.scalar(db.select(Score))
+    row = db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "judging.score.submit"))
+    assert row.actor_id == judge.id and row.target_id == str(score.id)
+    assert row.after == {"assignment_id": a.id, "values": {str(c1): 7.5, str(c2): 8.0}, "total": score.total}
+    assert row.request_id == r.headers["X-Request-ID"]
+
+
 def test_recusal_notifies_managers_and_entry_shows_short_of_judges(app, db, world, make_user):
     from incubator.notifications.models import Notice
 
