@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 
 from ..extensions import db
+from ..timeutils import utcnow
 from .models import AuditRecord
 
 
@@ -52,3 +53,28 @@ def record_now(actor, action: str, target: tuple, before: dict | None = None, af
 @functools.cache
 def _insert_statement():
     return sa.insert(AuditRecord.__table__)
+
+
+def with_audit_row(write, target_type: str):
+    """PostgreSQL only: `write` (an INSERT or UPDATE .. RETURNING the target's id) and its audit row
+    as one statement, a data-modifying WITH, for a request that writes with a single statement
+    (pagecache.one_statement_post). Run it with audit_parameters(); it returns the written id, and
+    no row (and no audit row) when the write wrote nothing."""
+    table = AuditRecord.__table__
+    written = write.cte("audited_write")
+    row = sa.insert(table).from_select(
+        ["created_at", "actor_id", "action", "target_type", "target_id", "after", "request_id"],
+        sa.select(*(sa.bindparam(f"audit_{name}", type_=table.c[name].type)
+                    for name in ("created_at", "actor_id", "action")),
+                  sa.literal(target_type, table.c.target_type.type),
+                  sa.cast(written.c.id, table.c.target_id.type),
+                  *(sa.bindparam(f"audit_{name}", type_=table.c[name].type) for name in ("after", "request_id")))
+        .select_from(written))
+    return sa.select(written.c.id).add_cte(row.cte("audit_row"))
+
+
+def audit_parameters(actor, action: str, after: dict | None = None) -> dict:
+    """The parameters of a with_audit_row() statement."""
+    row = _row(actor, action, None, None, after)
+    return {"audit_created_at": utcnow(), "audit_actor_id": row["actor_id"], "audit_action": action,
+            "audit_after": after, "audit_request_id": row["request_id"]}

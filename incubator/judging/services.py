@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..accounts.models import User, UserRole
 from ..applications.models import Application, Team
-from ..audit.services import record, record_now
+from ..audit.services import audit_parameters, record, record_now, with_audit_row
 from ..competitions.models import Round
 from ..enums import Role
 from ..errors import Conflict, DomainError, NotAllowed
@@ -662,21 +662,33 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status)
 
 
+SCORE_FIELDS = ("values", "total", "comment_to_organizers", "feedback_to_team", "status", "submitted_at", "updated_at")
+
+
 @functools.cache
 def _score_writes(dialect: str):
-    """The score INSERT (first save) and UPDATE (later saves) as Core statements built once per
-    process; their values come as parameters. Core, not ORM: nothing is left for the commit's flush."""
+    """The score INSERT (first save) and UPDATE (later saves), built once per process with their
+    values as parameters (p_<column>), each returning the score's id when it wrote. On PostgreSQL
+    each carries its audit row in the same statement (audit.with_audit_row), so the submit request
+    writes with one statement and runs without a transaction (views: one_statement_post)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = Score.__table__
+    values = {name: sa.bindparam(f"p_{name}", type_=table.c[name].type) for name in ("version", *SCORE_FIELDS)}
     # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
-    # inserts nothing here instead of aborting the transaction, and is told to reload.
-    first = insert(table).on_conflict_do_nothing(index_elements=["assignment_id"]).returning(table.c.id)
-    later = sa.update(table).where(table.c.id == sa.bindparam("score_id"),
-                                   table.c.version == sa.bindparam("seen_version"), table.c.status == "draft")
-    return first, later
+    # inserts nothing here instead of failing, and is told to reload.
+    first = (insert(table).values(assignment_id=sa.bindparam("p_assignment_id", type_=sa.Integer), **values)
+             .on_conflict_do_nothing(index_elements=["assignment_id"]).returning(table.c.id))
+    # The version and status repeated in the WHERE clause: of two concurrent saves only one passes
+    # (row lock on PostgreSQL, one writer on SQLite).
+    later = (sa.update(table).where(table.c.id == sa.bindparam("score_id"),
+                                    table.c.version == sa.bindparam("seen_version"), table.c.status == "draft")
+             .values(**values).returning(table.c.id))
+    if dialect == "postgresql":
+        return with_audit_row(first, "score"), with_audit_row(later, "score"), True
+    return first, later, False
 
 
 def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: dict, version: int,
@@ -698,27 +710,30 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
     fields = dict(values=clean, total=total, comment_to_organizers=(comment or "")[:5000],
                   feedback_to_team=(feedback or "")[:5000], status="submitted" if submit else "draft",
                   submitted_at=now if submit else None, updated_at=now)
-    first, later = _score_writes(db.session.get_bind().dialect.name)
+    first, later, audited = _score_writes(db.session.get_bind().dialect.name)
+    action = "judging.score.submit" if submit else "judging.score.draft"
+    audit_after = {"assignment_id": t.assignment_id, "values": clean, "total": total}
+    params = {f"p_{name}": value for name, value in fields.items()}
+    if audited:
+        params.update(audit_parameters(judge, action, audit_after))
     conn = db.session.connection()
     if t.score_id is None:
         if version != 0:
             raise Conflict(STALE_SCORE)
-        score_id = conn.execute(first, {"assignment_id": t.assignment_id, "version": 1, **fields}).scalar()
-        if score_id is None:
-            raise Conflict(STALE_SCORE)
+        score_id = conn.execute(first, {**params, "p_assignment_id": t.assignment_id, "p_version": 1}).scalar()
     else:
-        score_id = t.score_id
         if t.score_version != version:
             raise Conflict(STALE_SCORE)
         if t.score_status == "submitted":
             raise Conflict(_l("This score has been submitted and is locked; the organisers can reopen it."))
-        result = conn.execute(later, {"score_id": score_id, "seen_version": version, "version": version + 1, **fields})
-        if result.rowcount != 1:
-            raise Conflict(STALE_SCORE)
+        score_id = conn.execute(later, {**params, "score_id": t.score_id, "seen_version": version,
+                                        "p_version": version + 1}).scalar()
         if orm_score is not None:
             db.session.expire(orm_score)
-    record_now(judge, "judging.score.submit" if submit else "judging.score.draft", ("score", score_id),
-               after={"assignment_id": t.assignment_id, "values": clean, "total": total})
+    if score_id is None:  # another tab or device saved first
+        raise Conflict(STALE_SCORE)
+    if not audited:
+        record_now(judge, action, ("score", score_id), after=audit_after)
     return score_id
 
 

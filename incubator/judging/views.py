@@ -17,6 +17,7 @@ from ..applications.models import Application, Team
 from ..competitions.models import Competition, Round, Track
 from ..errors import DomainError
 from ..extensions import db
+from ..pagecache import one_statement_post
 from . import services
 from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
 
@@ -130,6 +131,7 @@ def _visible(assignment_id: int) -> Assignment:
 
 
 @bp.route("/judging/assignments/<int:assignment_id>", methods=["GET", "POST"])
+@one_statement_post  # on PostgreSQL: no transaction; the score and its audit row are one statement
 @judge_required
 def score_entry(assignment_id: int):
     errors: dict[str, str] = {}
@@ -159,6 +161,7 @@ def score_entry(assignment_id: int):
             # nothing and translates nothing, which keeps the live-final submit cheap.
             target_url = url_for(".score_entry", assignment_id=assignment_id,
                                  saved="submitted" if submit else "draft")
+            # (On PostgreSQL the request runs in autocommit and this commit has nothing to do.)
             # Nothing is read after this commit but the logged-in user (by the core after_request):
             # keeping the loaded rows saves reloading the user and roles on every submit.
             session = db.session()

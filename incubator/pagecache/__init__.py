@@ -66,52 +66,76 @@ def current_versions(scopes: tuple[str, ...]) -> tuple:
     return tuple(known[s] for s in scopes)
 
 
-# --- read-only requests -------------------------------------------------------------------------
+# --- requests without a transaction --------------------------------------------------------------
 
 def read_only(view):
     """Mark a GET view that only reads. On PostgreSQL its request runs without a transaction
     (autocommit): no BEGIN and no ROLLBACK round trips, which on a cache hit are two of the three.
     Under READ COMMITTED every statement sees its own snapshot either way, so reads see the same
-    rows; a write attempted in such a request is refused (guard_read_only)."""
-    view.read_only = True
+    rows; a write attempted in such a request is refused (guard_writes)."""
+    view.autocommit_writes = {"GET": 0, "HEAD": 0}
+    return view
+
+
+def one_statement_post(view):
+    """Mark a view whose POST writes with exactly one statement, atomic by itself (the judges' score
+    submit: the score and its audit row in one data-modifying WITH statement). On PostgreSQL that
+    request runs in autocommit too: no BEGIN and no COMMIT round trips, the statement commits alone.
+    A second write statement in such a request is refused before it runs, since it would commit
+    separately (guard_writes); so is any write in a GET of the view."""
+    view.autocommit_writes = {"GET": 0, "HEAD": 0, "POST": 1}
     return view
 
 
 def register(app) -> None:
-    """The request hooks of read-only views and of the cache's per-request state."""
-    app.before_request(lambda: begin_read_only_request(app))
+    """The request hooks of requests without a transaction and of the cache's per-request state."""
+    app.before_request(lambda: begin_autocommit_request(app))
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             from sqlalchemy import event
 
-            event.listen(db.engine, "before_cursor_execute", guard_read_only)
+            event.listen(db.engine, "before_cursor_execute", guard_writes)
 
     @app.teardown_request
     def forget_request_state(_exc):
         # A test client without its own app context shares `g` across requests; a server never does.
-        for name in ("_read_only_request", "_data_versions", "_pagecache_shell"):
+        for name in ("_writes_allowed", "_data_versions", "_pagecache_shell"):
             g.pop(name, None)
 
 
-def begin_read_only_request(app) -> None:
+def begin_autocommit_request(app) -> None:
     """before_request: a marked view's request takes its connection in autocommit."""
     view = app.view_functions.get(request.endpoint)
-    if request.method in ("GET", "HEAD") and getattr(view, "read_only", False) \
-            and db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+    allowed = getattr(view, "autocommit_writes", {}).get(request.method)
+    if allowed is not None and db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         # (a session already in a transaction: a test sharing one app context across requests)
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        g._read_only_request = True
+        g._writes_allowed = allowed
 
 
-_WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER", "TRUNCATE")
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE)\b", re.IGNORECASE)
+_WITH = re.compile(r"\s*WITH\b", re.IGNORECASE)
+_DML = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
-def guard_read_only(_conn, _cursor, statement, *_args) -> None:
-    """before_cursor_execute: in a read-only request a write would commit at once, alone; refuse it."""
+def is_write(statement: str) -> bool:
+    """A statement that writes: one that starts with a write, or a WITH statement holding one
+    (erring on the safe side: a read CTE with SELECT .. FOR UPDATE counts too)."""
+    return bool(_WRITE.match(statement) or (_WITH.match(statement) and _DML.search(statement)))
+
+
+def guard_writes(_conn, _cursor, statement, *_args) -> None:
+    """before_cursor_execute: in an autocommit request each write commits at once, alone; refuse any
+    beyond the number the view was marked with."""
     from flask import has_request_context
 
-    if has_request_context() and g.get("_read_only_request") and statement.lstrip()[:8].upper().startswith(_WRITES):
-        raise RuntimeError(f"write in a read-only request ({request.endpoint}): {statement[:80]}")
+    if not has_request_context():
+        return
+    allowed = g.get("_writes_allowed")
+    if allowed is not None and is_write(statement):
+        if allowed <= 0:
+            raise RuntimeError(f"write beyond the one-statement budget of {request.endpoint}: {statement[:80]}")
+        g._writes_allowed = allowed - 1
 
 
 # --- what the base layout shows per person ------------------------------------------------------

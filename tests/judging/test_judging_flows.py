@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import timedelta
 
 import pytest
@@ -309,8 +310,9 @@ def test_score_post_validates_against_the_rubric_as_changed_a_moment_ago(app, db
     assert jpost(c, url, {"version": 1, "action": "draft", f"c{c1}": "4.5", f"c{c2}": "4"}).status_code == 302
 
 
-def test_score_submit_writes_its_audit_row_in_the_same_transaction(app, db, world, monkeypatch):
-    """The submit writes the score and its audit row as two Core statements: both or neither."""
+def test_score_submit_writes_its_audit_row_with_it_or_nothing(app, db, world, monkeypatch):
+    """The submit's score and audit rows: one statement on PostgreSQL (the request runs without a
+    transaction), two Core statements in one transaction on SQLite. Both or neither are written."""
     from incubator.audit.models import AuditRecord
     from incubator.judging import services
     from incubator.judging.models import Score
@@ -326,10 +328,16 @@ def test_score_submit_writes_its_audit_row_in_the_same_transaction(app, db, worl
     data = {"version": 0, "action": "submit", f"c{c1}": "7.5", f"c{c2}": "8"}
     token = csrf_from(c, "/judging/")
 
-    def failing_audit(*args, **kwargs):
-        raise RuntimeError("audit store down")
+    if db.engine.dialect.name == "postgresql":
+        real = services.audit_parameters
 
-    monkeypatch.setattr(services, "record_now", failing_audit)
+        def failing_audit(*args, **kwargs):  # an audit row the database refuses (action is varchar(64))
+            return {**real(*args, **kwargs), "audit_action": "x" * 65}
+        monkeypatch.setattr(services, "audit_parameters", failing_audit)
+    else:
+        def failing_audit(*args, **kwargs):
+            raise RuntimeError("audit store down")
+        monkeypatch.setattr(services, "record_now", failing_audit)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert c.post(url, data={**data, "csrf_token": token}).status_code == 500
     db.session.expire_all()
@@ -343,6 +351,72 @@ def test_score_submit_writes_its_audit_row_in_the_same_transaction(app, db, worl
     assert row.actor_id == judge.id and row.target_id == str(score.id)
     assert row.after == {"assignment_id": a.id, "values": {str(c1): 7.5, str(c2): 8.0}, "total": score.total}
     assert row.request_id == r.headers["X-Request-ID"]
+
+
+@pytest.mark.skipif(os.environ.get("TEST_BACKEND") != "postgresql", reason="autocommit requests are PostgreSQL's")
+def test_score_submit_on_postgresql_is_three_statements_without_a_transaction(app, db, world):
+    """User, target, then one WITH statement writing score and audit row; psycopg sends no BEGIN or
+    COMMIT in autocommit. The rubric comes from the process cache from the second submit on."""
+    from sqlalchemy import event
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    entries = [world.assign(rnd, judge, world.entry(comp)).id for _ in range(2)]
+    c1, c2 = crit_ids(rnd)
+    db.session.commit()
+    c = client_for(app, judge)
+    token = csrf_from(c, "/judging/")
+    seen = []
+
+    def spy(conn, _cursor, statement, *_args):
+        seen.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", spy)
+    try:
+        for assignment_id in entries:
+            seen.clear()
+            r = c.post(f"/judging/assignments/{assignment_id}", data={"version": 0, "action": "submit", f"c{c1}": "7",
+                                                             f"c{c2}": "8", "csrf_token": token})
+            assert r.status_code == 302
+    finally:
+        event.remove(db.engine, "before_cursor_execute", spy)
+    assert seen == [("SELECT", True), ("SELECT", True), ("WITH", True)], seen
+
+
+@pytest.mark.skipif(os.environ.get("TEST_BACKEND") != "postgresql", reason="autocommit requests are PostgreSQL's")
+def test_a_second_write_in_a_one_statement_post_is_refused_before_it_runs(app, db, world, monkeypatch):
+    import logging
+
+    from incubator.judging import services
+    from incubator.judging.models import Score
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    real = services.save_score
+
+    def save_and_write_again(*args, **kwargs):
+        score_id = real(*args, **kwargs)
+        db.session.execute(db.text("UPDATE scores SET comment_to_organizers = 'second write' WHERE id = :id"),
+                           {"id": score_id})
+        return score_id
+
+    monkeypatch.setattr(services, "save_score", save_and_write_again)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    c = client_for(app, judge)
+    c1, c2 = crit_ids(rnd)
+    logging.disable(logging.ERROR)  # the 500 is logged on purpose
+    try:
+        r = jpost(c, f"/judging/assignments/{a.id}", {"version": 0, "action": "submit", f"c{c1}": "7", f"c{c2}": "8"})
+    finally:
+        logging.disable(logging.NOTSET)
+    assert r.status_code == 500
+    db.session.expire_all()
+    score = db.session.scalar(db.select(Score))
+    assert score.status == "submitted" and score.comment_to_organizers == ""  # the one statement, alone
 
 
 def test_recusal_notifies_managers_and_entry_shows_short_of_judges(app, db, world, make_user):

@@ -238,3 +238,20 @@ def test_every_table_of_every_scope_has_its_trigger(db):
             for table in tables:
                 for operation in ("insert", "update", "delete"):
                     assert f"{table}_{operation}_bumps_{scope}" in names, (scope, table, operation)
+
+
+@pytest.mark.parametrize("statement, writes", [
+    ("SELECT 1", False),
+    ("  select updated_at from scores", False),
+    ("WITH t AS (SELECT 1) SELECT * FROM t", False),
+    ("INSERT INTO teams VALUES (1)", True),
+    ("\n update teams set name = 'x'", True),
+    ("DELETE FROM teams", True),
+    ("WITH w AS (INSERT INTO scores DEFAULT VALUES RETURNING id) SELECT id FROM w", True),
+    ("with w as (update scores set total = 1 returning id) select id from w", True),
+    ("TRUNCATE teams", True),
+])
+def test_writes_are_told_from_reads_for_the_autocommit_guard(statement, writes):
+    from incubator.pagecache import is_write
+
+    assert is_write(statement) is writes
