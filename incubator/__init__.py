@@ -126,6 +126,9 @@ def _configure_pool(app: Flask) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("SELECT 1")
             cursor.close()
+            # The SELECT opened a transaction: end it, or a request that runs in autocommit (pagecache:
+            # read_only, one_statement_post) could not switch this connection over.
+            dbapi_connection.rollback()
         except Exception as error:  # the pool discards it and retries with a new connection
             raise exc.DisconnectionError(str(error)) from error
 

@@ -259,3 +259,21 @@ def test_a_pooled_connection_dropped_while_idle_is_replaced(app_config, idle_lim
         from incubator.extensions import db as _db
 
         _db.engine.dispose()
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="the idle ping is PostgreSQL's")
+def test_the_idle_ping_leaves_the_connection_outside_a_transaction(app_config):
+    """A request running in autocommit (read-only pages, the score submit) switches its pooled
+    connection over; that fails on a connection left inside the ping's transaction."""
+    from incubator import create_app
+
+    other = create_app("testing", {**app_config, "DB_PING_AFTER_IDLE_SECONDS": 0})
+    with other.app_context():
+        from incubator.extensions import db as _db
+
+        with _db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        with _db.engine.connect() as conn:  # checked out again: pinged
+            assert conn.connection.dbapi_connection.info.transaction_status == 0  # idle
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("SELECT 1")
+        _db.engine.dispose()
