@@ -64,6 +64,8 @@ import math
 import statistics
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 __all__ = [
     "Criterion",
@@ -115,9 +117,9 @@ class DisagreementThreshold:
     range: float = 30.0
 
 
-@dataclass(frozen=True)
-class EntryReport:
-    """Aggregated view of one entry.  Values are on the 0-100 scale.
+class EntryReport(NamedTuple):
+    """Aggregated view of one entry.  Values are on the 0-100 scale.  (A named tuple, immutable as a
+    frozen dataclass and built five times faster: a round makes one per entry on every ranking.)
 
     ``aggregated`` is the value of the chosen method; ``raw_mean`` and
     ``normalized`` (z-score mapping) are always filled for comparison.
@@ -138,8 +140,7 @@ class EntryReport:
     top_scores: int
 
 
-@dataclass(frozen=True)
-class RankedEntry:
+class RankedEntry(NamedTuple):
     entry_id: Hashable
     track: Hashable
     rank: int
@@ -186,20 +187,24 @@ def _validate_rubric(rubric: Sequence[Criterion]) -> None:
 def weighted_total(rubric: Sequence[Criterion], values: Mapping[Hashable, float]) -> float:
     """Weighted total on the 0-100 scale; every criterion must be scored."""
     _validate_rubric(rubric)
-    return _total(rubric, sum(c.weight for c in rubric), values)
+    return _total(_lines(rubric), sum(c.weight for c in rubric), values)
 
 
-def _total(rubric: Sequence[Criterion], weight_sum: float, values: Mapping[Hashable, float]) -> float:
-    """:func:`weighted_total` for an already validated rubric (hot loop)."""
+def _lines(rubric: Sequence[Criterion]) -> list[tuple[Hashable, float, float]]:
+    return [(c.id, c.weight, c.max_score) for c in rubric]
+
+
+def _total(lines: Sequence[tuple[Hashable, float, float]], weight_sum: float, values: Mapping[Hashable, float]) -> float:
+    """:func:`weighted_total` for an already validated rubric as (id, weight, max) lines (hot loop)."""
     acc = 0.0
-    for c in rubric:
+    for cid, weight, max_score in lines:
         try:
-            v = float(values[c.id])
+            v = float(values[cid])
         except KeyError:
-            raise ValueError(f"missing value for criterion {c.id!r}") from None
-        if not 0 <= v <= c.max_score:
-            raise ValueError(f"value {v} for criterion {c.id!r} outside [0, {c.max_score}]")
-        acc += c.weight * v / c.max_score
+            raise ValueError(f"missing value for criterion {cid!r}") from None
+        if not 0 <= v <= max_score:
+            raise ValueError(f"value {v} for criterion {cid!r} outside [0, {max_score}]")
+        acc += weight * v / max_score
     return acc / weight_sum * 100.0
 
 
@@ -214,13 +219,6 @@ def _pstd(xs: Sequence[float]) -> float:
 def _mean(xs: Sequence[float]) -> float:
     """statistics.fmean of a non-empty list (the same fsum / n) without its per-call overhead."""
     return math.fsum(xs) / len(xs)
-
-
-def _trimmed_mean(xs: Sequence[float]) -> float:
-    if len(xs) >= 5:
-        s = sorted(xs)
-        return _mean(s[1:-1])
-    return _mean(xs)
 
 
 def _top_criterion(rubric: Sequence[Criterion]) -> Criterion:
@@ -242,72 +240,85 @@ def aggregate(
     Raises ValueError on unknown method, unknown entry, duplicate
     (entry, judge) sheets or invalid values.
     """
+    sheets = total_sheets(rubric, ((s.entry_id, s.judge_id, s.values) for s in scores))
+    return aggregate_totals(entries, sheets, method, disagreement)
+
+
+def total_sheets(
+    rubric: Sequence[Criterion], rows: Iterable[tuple[Hashable, Hashable, Mapping[Hashable, float]]]
+) -> list[tuple[Hashable, Hashable, float, float]]:
+    """(entry, judge, values) -> (entry, judge, weighted total, value on the top criterion), the
+    sheets :func:`aggregate_totals` takes; raises ValueError on a missing or out-of-bounds value."""
+    _validate_rubric(rubric)
+    top_id = _top_criterion(rubric).id
+    weight_sum = float(sum(c.weight for c in rubric))
+    lines = _lines(rubric)
+    return [(e, j, _total(lines, weight_sum, values), float(values[top_id])) for e, j, values in rows]
+
+
+def aggregate_totals(
+    entries: Mapping[Hashable, Hashable] | Iterable[tuple[Hashable, Hashable]],
+    sheets: Iterable[tuple[Hashable, Hashable, float, float]],
+    method: str = "trimmed_mean",
+    disagreement: DisagreementThreshold = DisagreementThreshold(),
+) -> dict[Hashable, EntryReport]:
+    """:func:`aggregate` of sheets already totalled by :func:`total_sheets`: (entry id, judge id,
+    weighted total, raw value on the top criterion) each."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
-    _validate_rubric(rubric)
     entry_track = dict(entries.items() if isinstance(entries, Mapping) else entries)
-    top = _top_criterion(rubric)
-    weight_sum = float(sum(c.weight for c in rubric))
-
-    sheets: list[tuple[Hashable, Hashable, float, float]] = []  # entry, judge, total, top value
-    seen: set[tuple[Hashable, Hashable]] = set()
-    for s in scores:
-        if s.entry_id not in entry_track:
-            raise ValueError(f"score for unknown entry {s.entry_id!r}")
-        if (s.entry_id, s.judge_id) in seen:
-            raise ValueError(f"judge {s.judge_id!r} scored entry {s.entry_id!r} twice")
-        seen.add((s.entry_id, s.judge_id))
-        sheets.append((s.entry_id, s.judge_id, _total(rubric, weight_sum, s.values), float(s.values[top.id])))
-
-    # z-score mapping: per-judge standardisation, mapped back to global scale
+    sheets = list(sheets)
     by_judge: dict[Hashable, list[float]] = {}
-    for _, j, t, _ in sheets:
-        by_judge.setdefault(j, []).append(t)
+    seen: set[tuple[Hashable, Hashable]] = set()
+    for e, j, t, _ in sheets:
+        if e not in entry_track:
+            raise ValueError(f"score for unknown entry {e!r}")
+        if (e, j) in seen:
+            raise ValueError(f"judge {j!r} scored entry {e!r} twice")
+        seen.add((e, j))
+        judge_totals = by_judge.get(j)
+        if judge_totals is None:
+            by_judge[j] = [t]
+        else:
+            judge_totals.append(t)
+
+    # z-score mapping: per-judge standardisation, mapped back to the global scale
     judge_stats = {j: (_mean(ts), _pstd(ts)) for j, ts in by_judge.items()}
-    all_totals = [t for _, _, t, _ in sheets]
+    all_totals = [t for ts in by_judge.values() for t in ts]
     g_mean = _mean(all_totals) if all_totals else 0.0
     g_std = _pstd(all_totals)
-
-    per_entry: dict[Hashable, list[tuple[float, float, float]]] = {e: [] for e in entry_track}
+    by_entry: dict[Hashable, list[tuple[float, float, float]]] = {e: [] for e in entry_track}
     for e, j, t, tv in sheets:
         mu, sd = judge_stats[j]
-        z = (t - mu) / sd if sd > 0 else 0.0
-        per_entry[e].append((t, g_mean + z * g_std, tv))
+        by_entry[e].append((t, g_mean + ((t - mu) / sd if sd > 0 else 0.0) * g_std, tv))
 
+    # Per entry, the helpers' arithmetic inlined (this loop runs once per entry of the round):
+    # _mean is fsum / n, _pstd is sqrt(fsum((x - mean)^2) / n) with that same mean.
+    fsum, sqrt = math.fsum, math.sqrt
+    std_limit, range_limit = disagreement.std, disagreement.range
     reports: dict[Hashable, EntryReport] = {}
     for e, track in entry_track.items():
-        rows = per_entry[e]
-        if not rows:
+        rows = by_entry[e]
+        n = len(rows)
+        if not n:
             reports[e] = EntryReport(e, track, 0, (), None, None, None, None, None, False, None, 0)
             continue
         totals = [r[0] for r in rows]
-        mapped = [r[1] for r in rows]
-        raw_mean = _mean(totals)
-        normalized = _mean(mapped)
+        raw_mean = fsum(totals) / n
+        normalized = fsum([r[1] for r in rows]) / n
         if method == "mean":
             agg = raw_mean
         elif method == "median":
             agg = float(statistics.median(totals))
         elif method == "trimmed_mean":
-            agg = _trimmed_mean(totals)
+            agg = _mean(sorted(totals)[1:-1]) if n >= 5 else raw_mean
         else:
             agg = normalized
         rng = max(totals) - min(totals)
-        sd = _pstd(totals)
-        reports[e] = EntryReport(
-            entry_id=e,
-            track=track,
-            n_scores=len(rows),
-            totals=tuple(totals),
-            raw_mean=raw_mean,
-            aggregated=agg,
-            normalized=normalized,
-            spread_range=rng,
-            spread_std=sd,
-            disagreement=sd > disagreement.std or rng > disagreement.range,
-            top_criterion_mean=_mean([r[2] for r in rows]),
-            top_scores=sum(1 for t in totals if t >= TOP_SCORE),
-        )
+        sd = sqrt(fsum([(x - raw_mean) ** 2 for x in totals]) / n) if n > 1 else 0.0
+        reports[e] = EntryReport(e, track, n, tuple(totals), raw_mean, agg, normalized, rng, sd,
+                                 sd > std_limit or rng > range_limit, fsum([r[2] for r in rows]) / n,
+                                 len([t for t in totals if t >= TOP_SCORE]))
     return reports
 
 
@@ -324,6 +335,24 @@ TIE_BREAK_KEYS: dict[str, TieBreakKey] = {
 DEFAULT_TIE_BREAK: tuple[str, ...] = ("aggregated", "top_criterion", "top_scores")
 
 
+def _key_function(tie_break: Sequence[str | TieBreakKey]) -> Callable[[EntryReport], tuple[float, ...]]:
+    if tuple(tie_break) == DEFAULT_TIE_BREAK:  # the same key as the general case, in one call
+        return lambda r: (round(r.aggregated, 2), round(r.top_criterion_mean, 2), float(r.top_scores))
+    keys = [TIE_BREAK_KEYS[k] if isinstance(k, str) else k for k in tie_break]
+    return lambda r: tuple(f(r) for f in keys)
+
+
+def _ranked(keyed_best_first: Iterable[tuple[tuple[float, ...], EntryReport]]) -> tuple[RankedEntry, ...]:
+    """Competition ranks (1, 2, 2, 4) along an already sorted list."""
+    ranked: list[RankedEntry] = []
+    previous_key, rank_no = None, 0
+    for pos, (key, r) in enumerate(keyed_best_first, start=1):
+        if key != previous_key:
+            rank_no, previous_key = pos, key
+        ranked.append(RankedEntry(r.entry_id, r.track, rank_no, key, r))
+    return tuple(ranked)
+
+
 def rank_entries(
     reports: Iterable[EntryReport],
     tie_break: Sequence[str | TieBreakKey] = DEFAULT_TIE_BREAK,
@@ -333,29 +362,35 @@ def rank_entries(
     ``tie_break`` is the ordered list of key names (see ``TIE_BREAK_KEYS``)
     or callables returning a number where higher is better.
     """
-    keys = [TIE_BREAK_KEYS[k] if isinstance(k, str) else k for k in tie_break]
+    key_of = _key_function(tie_break)
     reports = list(reports)
-    scored = [r for r in reports if r.n_scores > 0]
-    unscored = tuple(r.entry_id for r in reports if r.n_scores == 0)
-    keyed = [(tuple(f(r) for f in keys), r) for r in scored]
-    keyed.sort(key=lambda kr: kr[0], reverse=True)  # stable: input order among equals
-    ranked: list[RankedEntry] = []
-    for pos, (key, r) in enumerate(keyed, start=1):
-        rank_no = ranked[-1].rank if ranked and ranked[-1].key == key else pos
-        ranked.append(RankedEntry(r.entry_id, r.track, rank_no, key, r))
-    return RankingResult(tuple(ranked), unscored)
+    keyed = [(key_of(r), r) for r in reports if r.n_scores > 0]
+    keyed.sort(key=itemgetter(0), reverse=True)  # stable: input order among equals
+    return RankingResult(_ranked(keyed), tuple(r.entry_id for r in reports if r.n_scores == 0))
 
 
 def rank(
     reports: Mapping[Hashable, EntryReport],
     tie_break: Sequence[str | TieBreakKey] = DEFAULT_TIE_BREAK,
 ) -> tuple[RankingResult, dict[Hashable, RankingResult]]:
-    """Overall ranking and one ranking per track."""
-    overall = rank_entries(reports.values(), tie_break)
-    tracks: dict[Hashable, list[EntryReport]] = {}
-    for r in reports.values():
-        tracks.setdefault(r.track, []).append(r)
-    return overall, {t: rank_entries(rs, tie_break) for t, rs in tracks.items()}
+    """Overall ranking and one ranking per track.
+
+    Sorted once: a track's entries, taken in the overall order, are already in the order
+    rank_entries would give them (the sort is stable, so equal keys keep the input order)."""
+    key_of = _key_function(tie_break)
+    keyed = [(key_of(r), r) for r in reports.values() if r.n_scores > 0]
+    keyed.sort(key=itemgetter(0), reverse=True)
+    overall = RankingResult(_ranked(keyed), tuple(e for e, r in reports.items() if r.n_scores == 0))
+    keyed_by_track: dict[Hashable, list] = {}
+    unscored_by_track: dict[Hashable, list] = {}
+    for r in reports.values():  # every track in first-seen order, as before
+        keyed_by_track.setdefault(r.track, [])
+        unscored_by_track.setdefault(r.track, [])
+        if r.n_scores == 0:
+            unscored_by_track[r.track].append(r.entry_id)
+    for kr in keyed:
+        keyed_by_track[kr[1].track].append(kr)
+    return overall, {t: RankingResult(_ranked(kr), tuple(unscored_by_track[t])) for t, kr in keyed_by_track.items()}
 
 
 # --------------------------------------------------------------------------
