@@ -5,10 +5,12 @@
 Builds a fresh database from the migrations, bulk-inserts the round (entries over 6 tracks, 500
 judges, every score submitted), then times, in one process on a warm connection pool:
 
-* the ranking service `services.compute_ranking(round)` -- entry columns, the score signature and the
-  submitted score sheets plus the pure aggregation and ranking; "cold" empties the process-local
-  ranking cache before every run (what the first request after a new score costs), "cached" is a
-  request when no score changed since the last one (e.g. leaderboard polls);
+* the ranking service `services.compute_ranking(round)` -- the data versions, the entries' columns
+  and the submitted score sheets plus the pure aggregation and ranking; "cold" is the first ranking
+  after a score was saved (one score row is updated and committed before the clock starts, which
+  changes the judging data version: the sheets are read and ranked again, the entries come from
+  their cache), "nothing cached" empties both process caches first (a worker's first ranking of the
+  round), "cached" is a request when nothing changed since the last one (e.g. leaderboard polls);
 * the whole ranking requests through the Flask test client as a logged-in manager: the JSON
   leaderboard (reveal = scores) and the rankings CSV export (a row per entry), and the HTML rankings
   page (one ranking, 100 rows a page: the overall ranking's first page, a later page of a track).
@@ -125,9 +127,12 @@ def main() -> None:
     from incubator.judging import services
 
     def timed(fn) -> list[float]:
+        before = getattr(fn, "before", None)
         out = []
         for i in range(args.repeat + 1):
             with app.app_context():
+                if before:
+                    before()
                 t = time.perf_counter()
                 fn()
                 dt = (time.perf_counter() - t) * 1000
@@ -137,9 +142,28 @@ def main() -> None:
         return out
 
     def cold(fn):
+        """The first request after a judge saved a score: one sheet changes (its total moves by a
+        step), committed before the clock starts; the trigger changes the judging data version."""
+        def new_score():
+            db.session.execute(sa.text(
+                "UPDATE scores SET total = total, values = values, version = version + 1 "
+                "WHERE id = (SELECT min(id) FROM scores)"))
+            db.session.commit()
+
         def run():
-            services._RANKING_CACHE.clear()
             fn()
+        run.before = new_score
+        return run
+
+    def from_nothing(fn):
+        """Nothing cached in the process at all (a worker's first ranking of the round)."""
+        def empty_caches():
+            services._RANKING_CACHE.clear()
+            services._ENTRY_ROWS_CACHE.clear()
+
+        def run():
+            fn()
+        run.before = empty_caches
         return run
 
     def service():
@@ -163,6 +187,7 @@ def main() -> None:
         track_id = db.session.scalar(sa.select(Round.competition_id).where(Round.id == round_id))
         track_id = db.session.scalar(sa.select(Track.id).where(Track.competition_id == track_id).order_by(Track.position))
     cases = [
+        ("service compute_ranking(), nothing cached", from_nothing(service)),
         ("service compute_ranking(), cold", cold(service)),
         ("GET leaderboard.json, cold", cold(get(base + "/leaderboard.json",
                                                lambda r: len(r.get_json()["rows"]) == n_entries))),

@@ -782,51 +782,63 @@ def submitted_scores(rnd: Round) -> list[tuple[int, int, dict]]:
     return [tuple(r) for r in db.session.execute(q)]
 
 
-# Process-local cache of the pure ranking, keyed by everything it depends on. The key costs one
-# small aggregate query, so a live leaderboard polled every second by several screens does not
-# reload and re-rank every score sheet of the round on every poll; any saved, reopened, recused or
-# removed score changes the key.
+# Process-local caches of rankings and of the rows of a round's entries, keyed by the round, the
+# language (track names), the ranking method and the versions of the data scopes they are computed
+# from (incubator/pagecache: database triggers change a scope's version in the writing transaction):
+# entries (applications; results: earlier rounds' decisions), score sheets and assignments (judging)
+# and the rubric (rubrics). A hit costs one small query, so a live leaderboard polled every second
+# by several screens neither reloads nor re-ranks; any saved, reopened, recused or removed score, or
+# a changed rubric, misses, and then only the sheets are read again (the entries did not change).
 _RANKING_CACHE: dict[tuple, tuple] = {}
-_RANKING_CACHE_SIZE = 16
+_ENTRY_ROWS_CACHE: dict[tuple, dict] = {}
+_CACHE_SIZE = 16
+RANKING_SCOPES = ("applications", "results", "judging", "rubrics")
 
 
-def _scores_signature(rnd: Round) -> tuple:
-    row = db.session.execute(
-        db.select(sa.func.count(Assignment.id), sa.func.max(Assignment.id), sa.func.count(Assignment.recused_at),
-                  sa.func.count(Score.id), sa.func.coalesce(sa.func.sum(Score.version), 0), sa.func.max(Score.updated_at),
-                  sa.func.count(Score.submitted_at))
-        .outerjoin(Score, Score.assignment_id == Assignment.id).where(Assignment.round_id == rnd.id)).one()
-    return tuple(str(v) for v in row)
+def _remember(cache: dict, key: tuple, versions: tuple, value):
+    if None not in versions:  # no version: tables emptied since their last write (tests)
+        if len(cache) >= _CACHE_SIZE:
+            cache.pop(next(iter(cache)))
+        cache[key] = value
+    return value
 
 
 def compute_ranking(rnd: Round) -> RoundRanking:
-    """Entries (one column query), then the pure ranking of the submitted scores: from the cache when
-    nothing it depends on changed, else one more query for the score sheets."""
-    by_id = entry_rows(rnd)
-    entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
-    rubric = rubric_of(rnd)
-    key = (rnd.id, rnd.aggregation, tuple(rubric), hash(tuple(entry_tracks.items())), _scores_signature(rnd))
+    """The round's entries (one column query) and the pure ranking of its submitted scores (one more
+    query), each from its cache when nothing it depends on changed."""
+    from ..competitions.models import _zh
+    from ..pagecache import read_versions
+
+    # Read now, not as the request began: a request may rank right after writing (confirming results).
+    versions = read_versions(RANKING_SCOPES)
+    zh = _zh()
+    key = (rnd.id, rnd.aggregation, zh, versions)
     cached = _RANKING_CACHE.get(key)
     if cached is None:
-        # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
-        # would walk them again and again (about a third of the time) and find nothing to free.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            scores = [ranking_algo.Score(app_id, judge_id, values)
-                      for app_id, judge_id, values in submitted_scores(rnd) if app_id in entry_tracks]
-            reports = ranking_algo.aggregate(rubric, entry_tracks, scores, method=rnd.aggregation)
-            overall, per_track = ranking_algo.rank(reports)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
-        cached = (reports, overall, per_track)
-        if len(_RANKING_CACHE) >= _RANKING_CACHE_SIZE:
-            _RANKING_CACHE.pop(next(iter(_RANKING_CACHE)))
-        _RANKING_CACHE[key] = cached
-    reports, overall, per_track = cached
+        rows_key = (rnd.id, zh, versions[:2])
+        by_id = _ENTRY_ROWS_CACHE.get(rows_key)
+        if by_id is None:
+            by_id = _remember(_ENTRY_ROWS_CACHE, rows_key, versions[:2], entry_rows(rnd))
+        cached = _remember(_RANKING_CACHE, key, versions, _rank_round(rnd, by_id))
+    return RoundRanking(*cached)
+
+
+def _rank_round(rnd: Round, by_id: dict) -> tuple:
+    entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
+    rubric = rubric_of(rnd)
+    # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
+    # would walk them again and again (about a third of the time) and find nothing to free.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sheets = ranking_algo.total_sheets(rubric, (s for s in submitted_scores(rnd) if s[0] in entry_tracks))
+        reports = ranking_algo.aggregate_totals(entry_tracks, sheets, method=rnd.aggregation)
+        overall, per_track = ranking_algo.rank(reports)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
     track_rank = {r.entry_id: r.rank for res in per_track.values() for r in res.ranked}
-    return RoundRanking(by_id, reports, overall, per_track, track_rank)
+    return by_id, reports, overall, per_track, track_rank
 
 
 def judge_distribution(rnd: Round) -> list[dict]:

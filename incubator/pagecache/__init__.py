@@ -57,13 +57,20 @@ def remember_versions(values: dict) -> None:
 
 
 def current_versions(scopes: tuple[str, ...]) -> tuple:
+    """The scopes' versions as the request's first query read them (or read now, if it did not)."""
     known = g.get("_data_versions")
     if known is None or any(s not in known for s in scopes):
-        rows = dict(db.session.execute(db.select(DataVersion.name, DataVersion.version)
-                                       .where(DataVersion.name.in_(scopes))).all())
-        known = {**(known or {}), **{s: rows.get(s) for s in scopes}}
+        known = {**(known or {}), **dict(zip(scopes, read_versions(scopes)))}
         g._data_versions = known
     return tuple(known[s] for s in scopes)
+
+
+def read_versions(scopes: tuple[str, ...]) -> tuple:
+    """The scopes' versions as of now, in this transaction (after its own writes): for a caller that
+    may run after a write of its own request, or outside a request."""
+    rows = dict(db.session.execute(db.select(DataVersion.name, DataVersion.version)
+                                   .where(DataVersion.name.in_(scopes))).all())
+    return tuple(rows.get(s) for s in scopes)
 
 
 # --- requests without a transaction --------------------------------------------------------------

@@ -27,6 +27,10 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "applications": ("competitions", "tracks", "teams", "team_members", "applications"),
     # floor plans: the building, its spaces and outages, leases and the holders' team names
     "spaces": ("buildings", "floors", "zones", "spaces", "space_outages", "leases", "teams"),
-    # not a page: the judging service's per-process rubric cache (migration 0010)
+    # not pages: the judging service's per-process caches (migration 0010) of rubrics (the scoring
+    # POST), of rankings, and of a round's entries (with "applications"; results says which entries
+    # a later round has)
     "rubrics": ("criteria",),
+    "judging": ("assignments", "scores"),
+    "results": ("round_results",),
 }

@@ -459,6 +459,48 @@ def _hand_example(world, db):
     return comp, rnd, (e1, e2, e3)
 
 
+def test_cached_ranking_follows_every_change_it_is_computed_from(app, db, world, make_user):
+    """compute_ranking keeps rankings and entry rows per process, keyed by data versions; each kind
+    of change below must show in the very next ranking, without a request in between."""
+    import sqlalchemy as sa
+
+    from incubator.judging import services
+    from incubator.judging.models import Assignment, Score
+
+    comp, rnd, (e1, e2, e3) = _hand_example(world, db)
+    c1, c2 = (str(i) for i in crit_ids(rnd))
+
+    def ranking():
+        db.session.expire_all()
+        return services.compute_ranking(db.session.get(type(rnd), rnd.id))
+
+    def mean_of(entry):
+        return ranking().reports[entry.id].aggregated
+
+    assert mean_of(e3) == 50
+    assert ranking().reports is ranking().reports  # from the cache while nothing changes
+    draft = db.session.scalar(sa.select(Score).where(Score.status == "draft"))
+    draft.status, draft.submitted_at = "submitted", draft.updated_at  # a score submitted (ORM)
+    db.session.commit()
+    assert ranking().reports[e3.id].n_scores == 2 and mean_of(e3) == (50 + 52) / 2  # 6*6 + 4*4 = 52
+    db.session.execute(sa.text("UPDATE scores SET status = 'draft', submitted_at = NULL WHERE id = :id"),
+                       {"id": draft.id})  # raw SQL
+    db.session.commit()
+    assert mean_of(e3) == 50
+    a = db.session.scalar(sa.select(Assignment).where(Assignment.application_id == e3.id,
+                                                      Assignment.id != draft.assignment_id))
+    a.recused_at, a.recusal_reason = a.created_at, "利益冲突"  # the only submitted score of e3 no longer counts
+    db.session.commit()
+    assert mean_of(e3) is None and e3.id in ranking().overall.unscored
+    crit = rnd.criteria[0]
+    crit.weight = 40  # a rubric change re-totals every sheet: e1 = (4*9 + 4*8) / 8 * 10 ...
+    db.session.commit()
+    assert mean_of(e1) == ((40 * 0.9 + 40 * 0.8) / 80 * 100 + (40 * 0.7 + 40 * 0.6) / 80 * 100) / 2
+    e1.project_name = "甲改名"  # entries come from their own cache, keyed by the applications scope
+    db.session.commit()
+    assert ranking().entries[e1.id].project_name == "甲改名"
+
+
 def test_ranking_page_matches_ranking_module_on_hand_example(app, db, world, make_user):
     from incubator.judging import ranking
 
