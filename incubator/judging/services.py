@@ -1070,25 +1070,46 @@ def set_reveal(actor, rnd: Round, mode: str) -> None:
     record(actor, "judging.reveal", rnd, before={"reveal": before}, after={"reveal": mode})
 
 
+_LEADERBOARD_CACHE: dict[tuple, tuple[dict, str]] = {}
+
+
 def leaderboard(rnd: Round) -> dict:
     """What the big screen shows, limited by the round's reveal setting."""
+    return _leaderboard(rnd)[0]
+
+
+def leaderboard_json(rnd: Round) -> str:
+    """leaderboard() as JSON text. Several screens poll it every second during the final: the text
+    is kept per process under the data versions the ranking is keyed by (and the reveal setting,
+    the round's name and the language), so a poll when nothing changed serialises nothing."""
+    return _leaderboard(rnd)[1]
+
+
+def _leaderboard(rnd: Round) -> tuple[dict, str]:
+    from ..competitions.models import _zh
+    from ..pagecache import read_versions
+
     state = round_state(rnd, create=False)
     reveal = state.reveal if state else "nothing"
+    versions = read_versions(RANKING_SCOPES)
+    key = (rnd.id, rnd.name, rnd.aggregation, reveal, _zh(), versions)
+    hit = _LEADERBOARD_CACHE.get(key)
+    if hit is not None:
+        return hit
     total, submitted = db.session.execute(
         db.select(sa.func.count(Assignment.id), sa.func.count(Score.submitted_at))
         .outerjoin(Score, Score.assignment_id == Assignment.id)
         .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None))).one()
     data = {"round": rnd.name, "reveal": reveal, "submitted": submitted, "total": total, "rows": []}
-    if reveal == "nothing":
-        return data
-    ranking = compute_ranking(rnd)
-    for r in ranking.overall.ranked:
-        app = ranking.entries[r.entry_id]
-        row = {"rank": r.rank, "project": app.project_name, "track": app.track_name}
-        if reveal == "scores":
-            row["score"] = round(r.report.aggregated, 2)
-        data["rows"].append(row)
-    return data
+    if reveal != "nothing":
+        ranking = compute_ranking(rnd)
+        for r in ranking.overall.ranked:
+            app = ranking.entries[r.entry_id]
+            row = {"rank": r.rank, "project": app.project_name, "track": app.track_name}
+            if reveal == "scores":
+                row["score"] = round(r.report.aggregated, 2)
+            data["rows"].append(row)
+    return _remember(_LEADERBOARD_CACHE, key, versions, (data, json.dumps(data, ensure_ascii=False)))
 
 
 def founder_results(user: User, app: Application) -> list[dict]:

@@ -6,7 +6,7 @@ import csv
 import io
 import tempfile
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
@@ -587,7 +587,7 @@ def leaderboard_page(round_id: int):
 @manager_required
 def leaderboard_json(round_id: int):
     rnd = _round(round_id)
-    return jsonify(services.leaderboard(rnd))
+    return Response(services.leaderboard_json(rnd), mimetype="application/json")
 
 
 # --- founder -------------------------------------------------------------------------------------

@@ -606,6 +606,14 @@ def test_leaderboard_json_shows_only_what_is_revealed(app, db, world, make_user)
     mpost(m, f"/manage/judging/rounds/{rnd.id}/reveal", {"reveal": "scores"})
     data = m.get(f"/manage/judging/rounds/{rnd.id}/leaderboard.json").get_json()
     assert data["rows"][0]["score"] == 76.0
+    # the JSON is kept per process: a new submitted score must still show at the next poll
+    from incubator.judging.models import Score
+
+    draft = db.session.scalar(db.select(Score).where(Score.status == "draft"))
+    draft.status, draft.submitted_at = "submitted", draft.updated_at
+    db.session.commit()
+    data = m.get(f"/manage/judging/rounds/{rnd.id}/leaderboard.json").get_json()
+    assert data["submitted"] == 6 and {r["project"]: r["score"] for r in data["rows"]}["丙"] == 51.0
 
 
 def test_deadline_reminder_job_mails_each_judge_once_per_round(app, db, world):
