@@ -35,6 +35,16 @@ def crit_ids(rnd):
     return [c.id for c in rnd.criteria]
 
 
+def one_assignment(world, db):
+    """An open round with the default two-criterion rubric, one judge assigned one entry, committed."""
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    return rnd, judge, a
+
+
 # --- pure helpers --------------------------------------------------------------------------------
 
 def test_normalize_organization_equates_spacing_width_case_and_legal_suffix():
@@ -247,11 +257,7 @@ def test_scoring_outside_window_is_read_only(app, db, world):
 def test_score_draft_then_submit_locks_and_stale_tab_gets_conflict(app, db, world, make_user):
     from incubator.judging.models import Score
 
-    comp = world.competition()
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp))
-    db.session.commit()
+    rnd, judge, a = one_assignment(world, db)
     c = client_for(app, judge)
     c1, c2 = crit_ids(rnd)
     url = f"/judging/assignments/{a.id}"
@@ -290,11 +296,7 @@ def test_score_post_validates_against_the_rubric_as_changed_a_moment_ago(app, db
 
     from incubator.competitions.models import Criterion
 
-    comp = world.competition()
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp))
-    db.session.commit()
+    rnd, judge, a = one_assignment(world, db)
     c = client_for(app, judge)
     c1, c2 = crit_ids(rnd)
     url = f"/judging/assignments/{a.id}"
@@ -317,11 +319,7 @@ def test_score_submit_writes_its_audit_row_with_it_or_nothing(app, db, world, mo
     from incubator.judging import services
     from incubator.judging.models import Score
 
-    comp = world.competition()
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp))
-    db.session.commit()
+    rnd, judge, a = one_assignment(world, db)
     c = client_for(app, judge)
     c1, c2 = crit_ids(rnd)
     url = f"/judging/assignments/{a.id}"
@@ -391,11 +389,7 @@ def test_a_second_write_in_a_one_statement_post_is_refused_before_it_runs(app, d
     from incubator.judging import services
     from incubator.judging.models import Score
 
-    comp = world.competition()
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp))
-    db.session.commit()
+    rnd, judge, a = one_assignment(world, db)
     real = services.save_score
 
     def save_and_write_again(*args, **kwargs):
