@@ -5,13 +5,13 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import event
 
 from incubator.applications.models import Application, StatusChange, Team, TeamMember
 from incubator.audit.models import AuditRecord
 from incubator.enums import Role
 from incubator.timeutils import utcnow
 from tests.conftest import login, post_form
+from tests.sql_statements import recorded_statements
 
 from .helpers import open_competition
 
@@ -45,16 +45,8 @@ def manager_client(client, make_user):
 
 
 def _count_queries(db, fn):
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with recorded_statements(db) as statements:
         response = fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
     return response, len(statements)
 
 

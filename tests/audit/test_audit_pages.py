@@ -6,10 +6,10 @@ import io
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event
 
 from incubator.enums import Role
 from tests.conftest import post_form
+from tests.sql_statements import recorded_statements, without_transaction_control
 
 
 def _records(db, **where):
@@ -137,18 +137,10 @@ def test_csv_export_headers_follow_english_ui(client, db, make_user, login_as):
 
 
 def _count_queries(db, client, url) -> int:
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db) as statements:
         response = client.get(url)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert response.status_code == 200
-    return len([s for s in statements if not s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK"))])
+    return len(without_transaction_control(statements))
 
 
 @pytest.mark.parametrize("url", ["/manage/audit/", "/manage/audit/export.csv"])

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import csrf_from, login
+from tests.sql_statements import recorded_statements
 
 
 def client_for(app, user):
@@ -651,8 +652,6 @@ def test_automatic_conflicts_are_recorded_when_auto_assigning(app, db, world):
 @pytest.mark.parametrize("page", ["queue", "assignments", "dashboard", "rankings"])
 def test_list_pages_run_a_fixed_number_of_queries(app, db, world, make_user, page):
     """Eager loading: the query count of each list page does not grow with the number of entries."""
-    import sqlalchemy as sa
-
     comp = world.competition(judges_per_entry=1)
     rnd = comp.rounds[0]
     judge = world.judge()
@@ -663,16 +662,8 @@ def test_list_pages_run_a_fixed_number_of_queries(app, db, world, make_user, pag
     client = client_for(app, judge if page == "queue" else manager)
 
     def count_queries():
-        seen = []
-
-        def listener(*args):
-            seen.append(1)
-
-        sa.event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with recorded_statements(db) as seen:
             assert client.get(url).status_code == 200
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
     def add_entries(n):

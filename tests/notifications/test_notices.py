@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from incubator.enums import Role
 from tests.conftest import post_form
+from tests.sql_statements import recorded_statements
 
 
 def test_opening_a_notice_marks_it_read_and_follows_its_link(client, db, make_user, login_as):
@@ -67,17 +66,8 @@ def test_unread_count_is_one_query_per_request(app, db, make_user):
         notify(user, "x", f"通知{i}", f"Notice {i}")
     db.session.commit()
     user.id  # load the user now so only the notice queries are counted
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        with app.test_request_context():
-            assert unread_count(user) == 5
-            assert unread_count(user) == 5  # the navigation may ask twice; one query
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+    with recorded_statements(db) as statements, app.test_request_context():
+        assert unread_count(user) == 5
+        assert unread_count(user) == 5  # the navigation may ask twice; one query
     on_notices = [s for s in statements if "notices" in s]
     assert len(on_notices) == 1 and "count(notices.id)" in on_notices[0].lower()

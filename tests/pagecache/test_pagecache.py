@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from incubator.applications.models import Application, Team, TeamMember
 from incubator.enums import Role
@@ -14,23 +14,16 @@ from incubator.notifications.services import notify
 from incubator.timeutils import utcnow
 from tests.applications.helpers import open_competition
 from tests.conftest import BACKEND, CSRF_RE, login
+from tests.sql_statements import recorded_statements
 
 LIST = "/manage/applications"
 
 
 def _statements(db, fn):
-    seen = []
-
-    def before(conn, cursor, statement, *args):
-        if not statement.startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE is no query of the page
-            seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
+    with recorded_statements(db) as seen:
         response = fn()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-    return response, seen
+    # SQLite's BEGIN IMMEDIATE is no query of the page
+    return response, [s for s in seen if not s.startswith("BEGIN")]
 
 
 def _without_tokens(html: str) -> str:

@@ -72,13 +72,13 @@ def test_layout_import_refuses_a_binary_file_with_a_message(client, db, world, l
 
 
 def test_floor_plan_page_draws_every_space_with_a_fixed_number_of_queries(client, db, world, login_as):
-    from tests.spaces.query_counter import count_queries
+    from tests.sql_statements import recorded_statements
 
     login_as(world.manager)
     services.allocate(world.manager, world.team, [s.id for s in world.spaces[:3]], services.local_today(),
                       services.local_today() + timedelta(days=200))
     db.session.commit()
-    with count_queries(db) as small:
+    with recorded_statements(db) as small:
         page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
     assert page.count('class="fp-space fp-') == len(world.spaces) and "<title>" in page
     assert 'fp-leased' in page and "南湖智能" in page
@@ -90,10 +90,10 @@ def test_floor_plan_page_draws_every_space_with_a_fixed_number_of_queries(client
     services.allocate(world.manager, world.other_team, [s.id for s in extra[:10]], services.local_today(),
                       services.local_today() + timedelta(days=10))
     db.session.commit()
-    with count_queries(db) as big:
+    with recorded_statements(db) as big:
         page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
     assert page.count('class="fp-space fp-') == len(world.spaces) + 30
-    assert big.count == small.count
+    assert len(big) == len(small)
 
 
 def _without_csrf(body: bytes) -> bytes:
@@ -128,7 +128,7 @@ def test_floor_plan_page_is_gzipped_only_for_clients_that_ask(client, db, world,
 
 
 def test_list_pages_run_a_fixed_number_of_queries(client, db, world, login_as):
-    from tests.spaces.query_counter import count_queries
+    from tests.sql_statements import recorded_statements
 
     login_as(world.manager)
     today = services.local_today()
@@ -136,17 +136,17 @@ def test_list_pages_run_a_fixed_number_of_queries(client, db, world, login_as):
     db.session.commit()
     counts = {}
     for url in ("/spaces/leases", "/spaces/waitlist", "/spaces/occupancy"):
-        with count_queries(db) as c:
+        with recorded_statements(db) as c:
             assert client.get(url).status_code == 200
-        counts[url] = c.count
+        counts[url] = len(c)
     services.allocate(world.manager, world.other_team, [s.id for s in world.spaces[1:8]], today, today + timedelta(days=20))
     for team in (world.team, world.other_team):
         services.create_request(world.founder, team, seats=2, space_type="desk_fixed", start_date=today, duration_months=3)
     db.session.commit()
     for url, n in counts.items():
-        with count_queries(db) as c:
+        with recorded_statements(db) as c:
             assert client.get(url).status_code == 200
-        assert c.count == n, url
+        assert len(c) == n, url
 
 
 def test_founder_sees_only_own_leases_and_no_manager_pages(client, db, world, login_as):
