@@ -26,11 +26,14 @@ def _target_identity(target: Any) -> tuple[str, str | None, str | None]:
     return (kind, None if ident is None else str(ident), None if label is None else str(label)[:255])
 
 
+def _request_id() -> str | None:
+    return g.get("request_id") if has_request_context() else None
+
+
 def _row(actor, action: str, target: Any, before: dict | None, after: dict | None) -> dict:
     kind, ident, label = _target_identity(target)
     return dict(actor_id=getattr(actor, "id", None), action=action, target_type=kind, target_id=ident,
-                target_label=label, before=before, after=after,
-                request_id=g.get("request_id") if has_request_context() else None)
+                target_label=label, before=before, after=after, request_id=_request_id())
 
 
 def record(actor, action: str, target: Any = None, before: dict | None = None, after: dict | None = None) -> AuditRecord:
@@ -75,6 +78,5 @@ def with_audit_row(write, target_type: str):
 
 def audit_parameters(actor, action: str, after: dict | None = None) -> dict:
     """The parameters of a with_audit_row() statement."""
-    row = _row(actor, action, None, None, after)
-    return {"audit_created_at": utcnow(), "audit_actor_id": row["actor_id"], "audit_action": action,
-            "audit_after": after, "audit_request_id": row["request_id"]}
+    return {"audit_created_at": utcnow(), "audit_actor_id": getattr(actor, "id", None), "audit_action": action,
+            "audit_after": after, "audit_request_id": _request_id()}

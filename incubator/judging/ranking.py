@@ -353,6 +353,13 @@ def _ranked(keyed_best_first: Iterable[tuple[tuple[float, ...], EntryReport]]) -
     return tuple(ranked)
 
 
+def _keyed_best_first(reports: Iterable[EntryReport], key_of) -> list[tuple[tuple[float, ...], EntryReport]]:
+    """The scored reports with their keys, best first; stable: input order among equals."""
+    keyed = [(key_of(r), r) for r in reports if r.n_scores > 0]
+    keyed.sort(key=itemgetter(0), reverse=True)
+    return keyed
+
+
 def rank_entries(
     reports: Iterable[EntryReport],
     tie_break: Sequence[str | TieBreakKey] = DEFAULT_TIE_BREAK,
@@ -362,10 +369,8 @@ def rank_entries(
     ``tie_break`` is the ordered list of key names (see ``TIE_BREAK_KEYS``)
     or callables returning a number where higher is better.
     """
-    key_of = _key_function(tie_break)
     reports = list(reports)
-    keyed = [(key_of(r), r) for r in reports if r.n_scores > 0]
-    keyed.sort(key=itemgetter(0), reverse=True)  # stable: input order among equals
+    keyed = _keyed_best_first(reports, _key_function(tie_break))
     return RankingResult(_ranked(keyed), tuple(r.entry_id for r in reports if r.n_scores == 0))
 
 
@@ -377,9 +382,7 @@ def rank(
 
     Sorted once: a track's entries, taken in the overall order, are already in the order
     rank_entries would give them (the sort is stable, so equal keys keep the input order)."""
-    key_of = _key_function(tie_break)
-    keyed = [(key_of(r), r) for r in reports.values() if r.n_scores > 0]
-    keyed.sort(key=itemgetter(0), reverse=True)
+    keyed = _keyed_best_first(reports.values(), _key_function(tie_break))
     overall = RankingResult(_ranked(keyed), tuple(e for e, r in reports.items() if r.n_scores == 0))
     keyed_by_track: dict[Hashable, list] = {}
     unscored_by_track: dict[Hashable, list] = {}

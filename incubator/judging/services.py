@@ -609,28 +609,18 @@ def _scoring_target_queries():
     return target, rubric
 
 
-# The scoring POST's rubric per process: round id -> (rubrics data version, its RubricLines). The
-# version (read with the logged-in user, see incubator/pagecache) changes in the transaction of any
-# write to criteria (migration 0010), so a changed rubric is never used; no version (the table was
-# emptied) is never cached.
-_RUBRIC_CACHE: dict[int, tuple[int, tuple]] = {}
-_RUBRIC_CACHE_SIZE = 256
+# The scoring POST's rubric per process, keyed by the round and the rubrics data version (read with
+# the logged-in user, see incubator/pagecache), which changes in the transaction of any write to
+# criteria (migration 0010): a changed rubric is never used.
+_RUBRIC_CACHE: dict[tuple, tuple] = {}
 
 
 def _scoring_rubric(round_id: int) -> tuple:
     from ..pagecache import current_versions
 
-    (version,) = current_versions(("rubrics",))
-    hit = _RUBRIC_CACHE.get(round_id)
-    if hit is not None and version is not None and hit[0] == version:
-        return hit[1]
-    lines = tuple(RubricLine(*r) for r in db.session.connection().execute(_scoring_target_queries()[1],
-                                                                            {"round_id": round_id}))
-    if version is not None:
-        if len(_RUBRIC_CACHE) >= _RUBRIC_CACHE_SIZE and round_id not in _RUBRIC_CACHE:
-            _RUBRIC_CACHE.pop(next(iter(_RUBRIC_CACHE)))
-        _RUBRIC_CACHE[round_id] = (version, lines)
-    return lines
+    versions = current_versions(("rubrics",))
+    return _cached(_RUBRIC_CACHE, (round_id, versions), versions, lambda: tuple(
+        RubricLine(*r) for r in db.session.connection().execute(_scoring_target_queries()[1], {"round_id": round_id})))
 
 
 def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
@@ -795,11 +785,16 @@ _CACHE_SIZE = 16
 RANKING_SCOPES = ("applications", "results", "judging", "rubrics")
 
 
-def _remember(cache: dict, key: tuple, versions: tuple, value):
-    if None not in versions:  # no version: tables emptied since their last write (tests)
-        if len(cache) >= _CACHE_SIZE:
-            cache.pop(next(iter(cache)))
-        cache[key] = value
+def _cached(cache: dict, key: tuple, versions: tuple, compute):
+    """The value under `key` (which holds `versions`), computed and kept on a miss. Nothing is kept
+    under a missing version: the tables were emptied since their last write (tests)."""
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        if None not in versions:
+            if len(cache) >= _CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            cache[key] = value
     return value
 
 
@@ -812,15 +807,11 @@ def compute_ranking(rnd: Round) -> RoundRanking:
     # Read now, not as the request began: a request may rank right after writing (confirming results).
     versions = read_versions(RANKING_SCOPES)
     zh = _zh()
-    key = (rnd.id, rnd.aggregation, zh, versions)
-    cached = _RANKING_CACHE.get(key)
-    if cached is None:
-        rows_key = (rnd.id, zh, versions[:2])
-        by_id = _ENTRY_ROWS_CACHE.get(rows_key)
-        if by_id is None:
-            by_id = _remember(_ENTRY_ROWS_CACHE, rows_key, versions[:2], entry_rows(rnd))
-        cached = _remember(_RANKING_CACHE, key, versions, _rank_round(rnd, by_id))
-    return RoundRanking(*cached)
+    def rank_round():
+        by_id = _cached(_ENTRY_ROWS_CACHE, (rnd.id, zh, versions[:2]), versions[:2], lambda: entry_rows(rnd))
+        return _rank_round(rnd, by_id)
+
+    return RoundRanking(*_cached(_RANKING_CACHE, (rnd.id, rnd.aggregation, zh, versions), versions, rank_round))
 
 
 def _rank_round(rnd: Round, by_id: dict) -> tuple:
@@ -1093,9 +1084,10 @@ def _leaderboard(rnd: Round) -> tuple[dict, str]:
     reveal = state.reveal if state else "nothing"
     versions = read_versions(RANKING_SCOPES)
     key = (rnd.id, rnd.name, rnd.aggregation, reveal, _zh(), versions)
-    hit = _LEADERBOARD_CACHE.get(key)
-    if hit is not None:
-        return hit
+    return _cached(_LEADERBOARD_CACHE, key, versions, lambda: _build_leaderboard(rnd, reveal))
+
+
+def _build_leaderboard(rnd: Round, reveal: str) -> tuple[dict, str]:
     total, submitted = db.session.execute(
         db.select(sa.func.count(Assignment.id), sa.func.count(Score.submitted_at))
         .outerjoin(Score, Score.assignment_id == Assignment.id)
@@ -1109,7 +1101,7 @@ def _leaderboard(rnd: Round) -> tuple[dict, str]:
             if reveal == "scores":
                 row["score"] = round(r.report.aggregated, 2)
             data["rows"].append(row)
-    return _remember(_LEADERBOARD_CACHE, key, versions, (data, json.dumps(data, ensure_ascii=False)))
+    return data, json.dumps(data, ensure_ascii=False)
 
 
 def founder_results(user: User, app: Application) -> list[dict]:
