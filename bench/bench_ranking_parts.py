@@ -1,15 +1,22 @@
-"""Where a cold ranking's time goes: each step of services.compute_ranking timed on its own.
+"""Where a ranking's time goes: each step of services.compute_ranking timed on its own.
 
     PYTHONPATH=. .venv/bin/python bench/bench_ranking_parts.py [--runs 8]
 
 Builds the round of bench_ranking_db (5,000 entries x 3 judges x 6 criteria, PostgreSQL) in the
-database incubator_bench_ranking_parts, then runs the steps in order, the garbage collector off as
-in the service; medians after two warm-up runs.
+database incubator_bench_ranking_parts, then, the garbage collector off as in the service, times:
+
+* from nothing (a worker's first ranking of the round): all sheets read, totalled, a Tally built;
+* after a new score (one criterion of one random sheet moved by a step and committed): the bucket
+  sums alone, then RoundSheets.sync (the sums again, the changed bucket read, totalled and applied),
+  the Tally's reports and the ranking.
+
+Medians after two warm-up runs.
 """
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import statistics
 import sys
 import time
@@ -17,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_ranking_db import build  # noqa: E402
+from bench.bench_ranking_db import analyze, build  # noqa: E402
 from bench.harness import fresh_pg_database  # noqa: E402
 
 
@@ -26,12 +33,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8)
     args = parser.parse_args()
 
+    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from incubator import create_app
     from incubator.competitions.models import Round
     from incubator.extensions import db
-    from incubator.judging import ranking, services
+    from incubator.judging import ranking, services, sheets
     from incubator.pagecache import read_versions
 
     url = fresh_pg_database("incubator_bench_ranking_parts")
@@ -39,6 +47,7 @@ def main() -> None:
     with app.app_context():
         upgrade()
         round_id, _, _ = build(db, 5000, 3, 6)
+        analyze(db)
     times: dict[str, list[float]] = {}
 
     def timed(label, fn):
@@ -47,17 +56,38 @@ def main() -> None:
         times.setdefault(label, []).append((time.perf_counter() - t) * 1000)
         return out
 
+    def new_score():
+        score_id, values = db.session.execute(sa.text("SELECT id, values FROM scores ORDER BY random() LIMIT 1")).one()
+        first = min(values)
+        values[first] = values[first] + 0.5 if values[first] <= 9.5 else 0.0
+        db.session.execute(sa.text("UPDATE scores SET values = CAST(:v AS json), version = version + 1 WHERE id = :id"),
+                           {"v": json.dumps(values), "id": score_id})
+        db.session.commit()
+
+    kept = None
     for _ in range(args.runs + 2):
         with app.test_request_context():
             rnd = db.session.get(Round, round_id)
             gc.disable()
             timed("data versions", lambda: read_versions(services.RANKING_SCOPES))
-            rows = timed("entry rows (cached after a new score)", lambda: services.entry_rows(rnd))
+            rows = timed("from nothing: entry rows", lambda: services.entry_rows(rnd))
             tracks = {a.id: a.track_id or 0 for a in rows.values()}
-            rubric = timed("rubric", lambda: services.rubric_of(rnd))
-            scores = timed("score sheets (query + json.loads)", lambda: services.submitted_scores(rnd))
-            sheets = timed("totals", lambda: ranking.total_sheets(rubric, (s for s in scores if s[0] in tracks)))
-            reports = timed("aggregation", lambda: ranking.aggregate_totals(tracks, sheets, method=rnd.aggregation))
+            rubric = timed("from nothing: rubric", lambda: services.rubric_of(rnd))
+            all_rows = timed("from nothing: read all sheets", lambda: sheets.read_sheets(rnd.id))
+            totalled = timed("from nothing: totals", lambda: ranking.total_sheets(rubric, (r[1:] for r in all_rows)))
+            tally = ranking.Tally(tracks, rnd.aggregation)
+            timed("from nothing: Tally built", lambda: (
+                tally.apply(added=((r[0], *t) for r, t in zip(all_rows, totalled))), tally.reports()))
+            if kept is None:
+                kept = sheets.RoundSheets(rubric, tracks, rnd.aggregation)
+                kept.sync(rnd.id)
+                kept.tally.reports()
+            gc.enable()
+            new_score()
+            gc.disable()
+            timed("new score: bucket sums (also in sync)", lambda: sheets.bucket_sums(rnd.id))
+            timed("new score: sync", lambda: kept.sync(rnd.id))
+            reports = timed("new score: Tally reports", kept.tally.reports)
             timed("ranking overall and per track", lambda: ranking.rank(reports))
             gc.enable()
             db.session.remove()

@@ -65,6 +65,7 @@ import statistics
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from types import MappingProxyType
 from typing import NamedTuple
 
 __all__ = [
@@ -80,6 +81,9 @@ __all__ = [
     "TOP_SCORE",
     "weighted_total",
     "aggregate",
+    "total_sheets",
+    "aggregate_totals",
+    "Tally",
     "rank_entries",
     "rank",
     "top_n_per_track",
@@ -264,62 +268,164 @@ def aggregate_totals(
 ) -> dict[Hashable, EntryReport]:
     """:func:`aggregate` of sheets already totalled by :func:`total_sheets`: (entry id, judge id,
     weighted total, raw value on the top criterion) each."""
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
-    entry_track = dict(entries.items() if isinstance(entries, Mapping) else entries)
-    sheets = list(sheets)
-    by_judge: dict[Hashable, list[float]] = {}
-    seen: set[tuple[Hashable, Hashable]] = set()
-    for e, j, t, _ in sheets:
-        if e not in entry_track:
-            raise ValueError(f"score for unknown entry {e!r}")
-        if (e, j) in seen:
-            raise ValueError(f"judge {j!r} scored entry {e!r} twice")
-        seen.add((e, j))
-        judge_totals = by_judge.get(j)
-        if judge_totals is None:
-            by_judge[j] = [t]
-        else:
-            judge_totals.append(t)
+    tally = Tally(entries, method, disagreement)
+    tally.apply(added=((i, e, j, t, tv) for i, (e, j, t, tv) in enumerate(sheets)))
+    return tally.reports()
 
-    # z-score mapping: per-judge standardisation, mapped back to the global scale
-    judge_stats = {j: (_mean(ts), _pstd(ts)) for j, ts in by_judge.items()}
-    all_totals = [t for ts in by_judge.values() for t in ts]
-    g_mean = _mean(all_totals) if all_totals else 0.0
-    g_std = _pstd(all_totals)
-    by_entry: dict[Hashable, list[tuple[float, float, float]]] = {e: [] for e in entry_track}
-    for e, j, t, tv in sheets:
-        mu, sd = judge_stats[j]
-        by_entry[e].append((t, g_mean + ((t - mu) / sd if sd > 0 else 0.0) * g_std, tv))
 
-    # Per entry, the helpers' arithmetic inlined (this loop runs once per entry of the round):
-    # _mean is fsum / n, _pstd is sqrt(fsum((x - mean)^2) / n) with that same mean.
-    fsum, sqrt = math.fsum, math.sqrt
-    std_limit, range_limit = disagreement.std, disagreement.range
-    reports: dict[Hashable, EntryReport] = {}
-    for e, track in entry_track.items():
-        rows = by_entry[e]
-        n = len(rows)
-        if not n:
-            reports[e] = EntryReport(e, track, 0, (), None, None, None, None, None, False, None, 0)
-            continue
-        totals = [r[0] for r in rows]
-        raw_mean = fsum(totals) / n
-        normalized = fsum([r[1] for r in rows]) / n
-        if method == "mean":
-            agg = raw_mean
-        elif method == "median":
-            agg = float(statistics.median(totals))
-        elif method == "trimmed_mean":
-            agg = _mean(sorted(totals)[1:-1]) if n >= 5 else raw_mean
-        else:
-            agg = normalized
-        rng = max(totals) - min(totals)
-        sd = sqrt(fsum([(x - raw_mean) ** 2 for x in totals]) / n) if n > 1 else 0.0
-        reports[e] = EntryReport(e, track, n, tuple(totals), raw_mean, agg, normalized, rng, sd,
-                                 sd > std_limit or rng > range_limit, fsum([r[2] for r in rows]) / n,
-                                 len([t for t in totals if t >= TOP_SCORE]))
-    return reports
+class Tally:
+    """The reports of :func:`aggregate_totals`, kept up to date as sheets come, change and go one
+    at a time (a live final: every new score changes one sheet of one entry).
+
+    Sheets are named by a key of the caller's (an assignment id). After any sequence of
+    :meth:`apply`, :meth:`reports` equals ``aggregate_totals`` of the sheets held (each entry's
+    totals in the order its sheets were last added), at the cost of recomputing only the changed
+    sheets' entries, the entries of judges whose mean or std moved, and, when the global scale of
+    the z-score mapping moved, one multiply-add per sheet. The arithmetic is the same, operation
+    for operation, so the floats are equal, not merely close."""
+
+    def __init__(
+        self,
+        entries: Mapping[Hashable, Hashable] | Iterable[tuple[Hashable, Hashable]],
+        method: str = "trimmed_mean",
+        disagreement: DisagreementThreshold = DisagreementThreshold(),
+    ) -> None:
+        if method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+        self.method = method
+        self._limits = (disagreement.std, disagreement.range)
+        self._track = dict(entries.items() if isinstance(entries, Mapping) else entries)
+        self._sheets: dict[Hashable, tuple[Hashable, Hashable, float, float]] = {}  # key -> (entry, judge, total, top)
+        self._pairs: dict[tuple[Hashable, Hashable], Hashable] = {}  # (entry, judge) -> key
+        self._of_entry: dict[Hashable, dict] = {e: {} for e in self._track}  # entry -> {key: (judge, total, top)}
+        self._of_judge: dict[Hashable, dict] = {}  # judge -> {key: total}
+        self._judge_stats: dict[Hashable, tuple[float, float]] = {}  # judge -> (mean, std)
+        self._own: dict[Hashable, tuple] = {}  # entry -> (n, totals, raw mean, aggregated unless zscore, range, std, flag, top mean, top scores)
+        self._z: dict[Hashable, list[float]] = {}  # entry -> z of each of its sheets
+        self._normalized: dict[Hashable, float] = {}
+        self._scale: tuple[float, float] | None = None  # global mean and std of all totals
+        self._reports: dict[Hashable, EntryReport] = {}
+        self._dirty_entries: set[Hashable] = set(self._track)
+        self._dirty_judges: set[Hashable] = set()
+
+    def __len__(self) -> int:
+        return len(self._sheets)
+
+    @property
+    def entries(self) -> Mapping[Hashable, Hashable]:
+        """Entry id -> track, as given (read only)."""
+        return MappingProxyType(self._track)
+
+    def apply(
+        self,
+        removed: Iterable[Hashable] = (),
+        added: Iterable[tuple[Hashable, Hashable, Hashable, float, float]] = (),
+    ) -> None:
+        """Drop the sheets under ``removed`` (keys not held are ignored) and add ``added`` as
+        (key, entry, judge, total, top) each; a key already held is replaced. Raises ValueError, and
+        changes nothing, on a sheet for an unknown entry or a second sheet of one judge for one entry."""
+        added = list(added)
+        leaving = {k for k in removed if k in self._sheets}
+        leaving.update(a[0] for a in added if a[0] in self._sheets)
+        claimed: set[Hashable] = set()
+        for k, e, j, _, _ in added:
+            if e not in self._track:
+                raise ValueError(f"score for unknown entry {e!r}")
+            holder = self._pairs.get((e, j))
+            if (e, j) in claimed or (holder is not None and holder not in leaving) or k in claimed:
+                raise ValueError(f"judge {j!r} scored entry {e!r} twice")
+            claimed.add((e, j))
+            claimed.add(k)
+        for k in leaving:
+            e, j, _, _ = self._sheets.pop(k)
+            del self._pairs[(e, j)]
+            del self._of_entry[e][k]
+            judge_totals = self._of_judge[j]
+            del judge_totals[k]
+            if not judge_totals:
+                del self._of_judge[j]
+            self._dirty_entries.add(e)
+            self._dirty_judges.add(j)
+        for k, e, j, t, tv in added:
+            self._sheets[k] = (e, j, t, tv)
+            self._pairs[(e, j)] = k
+            self._of_entry[e][k] = (j, t, tv)
+            judge_totals = self._of_judge.get(j)
+            if judge_totals is None:
+                self._of_judge[j] = {k: t}
+            else:
+                judge_totals[k] = t
+            self._dirty_entries.add(e)
+            self._dirty_judges.add(j)
+
+    def reports(self) -> dict[Hashable, EntryReport]:
+        """Entry id -> report, in the order of the entries given; a new dict each call."""
+        if self._dirty_entries or self._dirty_judges:
+            self._update()
+        return dict(self._reports)
+
+    def _update(self) -> None:
+        fsum, sqrt = math.fsum, math.sqrt
+        sheets = self._sheets
+        # Judges whose sheets changed: a moved mean or std changes the z of every sheet they gave.
+        restandardise = set(self._dirty_entries)
+        for j in self._dirty_judges:
+            before = self._judge_stats.pop(j, None)
+            judge_totals = self._of_judge.get(j)
+            if judge_totals:
+                ts = list(judge_totals.values())
+                stats = self._judge_stats[j] = (_mean(ts), _pstd(ts))
+                if stats != before:
+                    restandardise.update(sheets[k][0] for k in judge_totals)
+        all_totals = [s[2] for s in sheets.values()]
+        scale = (_mean(all_totals) if all_totals else 0.0, _pstd(all_totals))
+        renormalise = self._track if scale != self._scale else restandardise
+        self._scale = scale
+        g_mean, g_std = scale
+
+        std_limit, range_limit = self._limits
+        method = self.method
+        for e in self._dirty_entries:
+            rows = self._of_entry[e].values()
+            n = len(rows)
+            if not n:
+                self._own.pop(e, None)
+                continue
+            totals = [r[1] for r in rows]
+            raw_mean = fsum(totals) / n
+            if method == "mean":
+                agg = raw_mean
+            elif method == "median":
+                agg = float(statistics.median(totals))
+            elif method == "trimmed_mean":
+                agg = _mean(sorted(totals)[1:-1]) if n >= 5 else raw_mean
+            else:
+                agg = None  # the normalised value, below
+            rng = max(totals) - min(totals)
+            sd = sqrt(fsum([(x - raw_mean) ** 2 for x in totals]) / n) if n > 1 else 0.0
+            self._own[e] = (n, tuple(totals), raw_mean, agg, rng, sd, sd > std_limit or rng > range_limit,
+                            fsum([r[2] for r in rows]) / n, len([t for t in totals if t >= TOP_SCORE]))
+        judge_stats = self._judge_stats
+        for e in restandardise:
+            zs = []
+            for j, t, _ in self._of_entry[e].values():
+                mu, sd = judge_stats[j]
+                zs.append((t - mu) / sd if sd > 0 else 0.0)
+            self._z[e] = zs
+
+        # Per entry: the mean of its sheets mapped back to the raw scale (G + z * S), then its report.
+        own, z_of, reports, track_of = self._own, self._z, self._reports, self._track
+        for e in renormalise if renormalise is self._track else [e for e in self._track if e in renormalise]:
+            mine = own.get(e)
+            if mine is None:
+                reports[e] = EntryReport(e, track_of[e], 0, (), None, None, None, None, None, False, None, 0)
+                continue
+            n, totals, raw_mean, agg, rng, sd, flag, top_mean, top_scores = mine
+            normalized = fsum([g_mean + z * g_std for z in z_of[e]]) / n
+            reports[e] = EntryReport(e, track_of[e], n, totals, raw_mean, normalized if agg is None else agg,
+                                     normalized, rng, sd, flag, top_mean, top_scores)
+        self._dirty_entries = set()
+        self._dirty_judges = set()
 
 
 # --------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from . import assign as assign_algo
 from . import ranking as ranking_algo
 from .models import (AWARD_LEVELS, REVEAL_MODES, Assignment, JudgeConflict, JudgeProfile,
                      JudgeReminder, RoundResult, RoundState, Score, normalize_organization)
+from .sheets import RoundSheets
 
 STALE_SCORE = _l("Someone else saved this score in the meantime (another tab or device). Reload the page "
                  "to see the latest version; your changes were not saved.")
@@ -756,51 +757,38 @@ class RoundRanking:
     track_rank: dict  # application id -> rank within its track
 
 
-def submitted_scores(rnd: Round) -> list[tuple[int, int, dict]]:
-    """(application id, judge id, values) of every submitted score of active assignments, in one query.
-    On PostgreSQL the rows come back as one JSON array decoded by a single json.loads: decoding
-    15,000 small JSON values one by one (plus a Python row object each) costs more than the query."""
-    where = (Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted")
-    if db.session.get_bind().dialect.name == "postgresql":
-        agg = sa.func.coalesce(sa.cast(sa.func.json_agg(sa.func.json_build_array(
-            Assignment.application_id, Assignment.judge_id, Score.values)), sa.Text), "[]")
-        text = db.session.execute(db.select(agg).select_from(Assignment).join(Score, Score.assignment_id == Assignment.id)
-                                  .where(*where)).scalar_one()
-        return [tuple(r) for r in json.loads(text)]
-    q = (db.select(Assignment.application_id, Assignment.judge_id, Score.values)
-         .join(Score, Score.assignment_id == Assignment.id).where(*where))
-    return [tuple(r) for r in db.session.execute(q)]
-
-
 # Process-local caches of rankings and of the rows of a round's entries, keyed by the round, the
 # language (track names), the ranking method and the versions of the data scopes they are computed
 # from (incubator/pagecache: database triggers change a scope's version in the writing transaction):
 # entries (applications; results: earlier rounds' decisions), score sheets and assignments (judging)
 # and the rubric (rubrics). A hit costs one small query, so a live leaderboard polled every second
-# by several screens neither reloads nor re-ranks; any saved, reopened, recused or removed score, or
-# a changed rubric, misses, and then only the sheets are read again (the entries did not change).
+# by several screens neither reloads nor re-ranks. Any saved, reopened, recused or removed score
+# misses, and then only the changed sheets are read and re-aggregated (judging/sheets.py: the round's
+# sheets and their Tally are kept per round, rubric and list of entries); a changed rubric or list
+# of entries starts that over.
 _RANKING_CACHE: dict[tuple, tuple] = {}
 _ENTRY_ROWS_CACHE: dict[tuple, dict] = {}
+_SHEETS_CACHE: dict[tuple, RoundSheets] = {}
 _CACHE_SIZE = 16
 RANKING_SCOPES = ("applications", "results", "judging", "rubrics")
 
 
-def _cached(cache: dict, key: tuple, versions: tuple, compute):
+def _cached(cache: dict, key: tuple, versions: tuple, compute, size: int = _CACHE_SIZE):
     """The value under `key` (which holds `versions`), computed and kept on a miss. Nothing is kept
     under a missing version: the tables were emptied since their last write (tests)."""
     value = cache.get(key)
     if value is None:
         value = compute()
         if None not in versions:
-            if len(cache) >= _CACHE_SIZE:
+            if len(cache) >= size:
                 cache.pop(next(iter(cache)))
             cache[key] = value
     return value
 
 
 def compute_ranking(rnd: Round) -> RoundRanking:
-    """The round's entries (one column query) and the pure ranking of its submitted scores (one more
-    query), each from its cache when nothing it depends on changed."""
+    """The round's entries (one column query) and the pure ranking of its submitted scores, each
+    from its cache when nothing it depends on changed; after a new score, only changed sheets are read."""
     from ..competitions.models import _zh
     from ..pagecache import read_versions
 
@@ -809,21 +797,28 @@ def compute_ranking(rnd: Round) -> RoundRanking:
     zh = _zh()
     def rank_round():
         by_id = _cached(_ENTRY_ROWS_CACHE, (rnd.id, zh, versions[:2]), versions[:2], lambda: entry_rows(rnd))
-        return _rank_round(rnd, by_id)
+        return _rank_round(rnd, by_id, versions)
 
     return RoundRanking(*_cached(_RANKING_CACHE, (rnd.id, rnd.aggregation, zh, versions), versions, rank_round))
 
 
-def _rank_round(rnd: Round, by_id: dict) -> tuple:
-    entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
-    rubric = rubric_of(rnd)
+def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
+    # The sheets depend on the entries (applications, results) and the rubric, not on the language.
+    fixed = (versions[0], versions[1], versions[3])
+    sheets = _cached(_SHEETS_CACHE, (rnd.id, rnd.aggregation, fixed), fixed, size=4, compute=lambda: RoundSheets(
+        rubric_of(rnd), {a.id: a.track_id or 0 for a in by_id.values()}, rnd.aggregation))
     # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
     # would walk them again and again (about a third of the time) and find nothing to free.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        sheets = ranking_algo.total_sheets(rubric, (s for s in submitted_scores(rnd) if s[0] in entry_tracks))
-        reports = ranking_algo.aggregate_totals(entry_tracks, sheets, method=rnd.aggregation)
+        with sheets.lock:
+            try:
+                sheets.sync(rnd.id)
+            except Exception:
+                _SHEETS_CACHE.pop((rnd.id, rnd.aggregation, fixed), None)
+                raise
+            reports = sheets.tally.reports()
         overall, per_track = ranking_algo.rank(reports)
     finally:
         if gc_was_enabled:

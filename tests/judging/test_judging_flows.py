@@ -3,6 +3,7 @@ assignment with undo, conflicts, rankings, advancement, publication, reminders."
 from __future__ import annotations
 
 import csv
+import json
 import io
 import os
 from datetime import timedelta
@@ -494,6 +495,48 @@ def test_cached_ranking_follows_every_change_it_is_computed_from(app, db, world,
     e1.project_name = "甲改名"  # entries come from their own cache, keyed by the applications scope
     db.session.commit()
     assert ranking().entries[e1.id].project_name == "甲改名"
+
+
+def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_nothing(app, db, world, make_user):
+    """After a new score only changed sheets are read (judging/sheets.py: bucket sums on PostgreSQL,
+    every sheet compared on SQLite). Values edited by hand in SQL, a removed assignment and a new
+    judge's score each show in the next ranking, which equals one computed with no cache at all."""
+    import sqlalchemy as sa
+
+    from incubator.judging import services
+    from incubator.judging.models import Assignment, Score
+
+    comp, rnd, (e1, e2, e3) = _hand_example(world, db)
+    c1, c2 = (str(i) for i in crit_ids(rnd))
+
+    def ranking():
+        db.session.expire_all()
+        return services.compute_ranking(db.session.get(type(rnd), rnd.id))
+
+    def from_nothing():
+        for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
+            cache.clear()
+        return ranking()
+
+    assert ranking().reports[e1.id].aggregated == 76
+    kept = next(iter(services._SHEETS_CACHE.values()))
+    e1_sheet = db.session.scalar(sa.select(Score).join(Assignment).where(Assignment.application_id == e1.id)
+                                 .order_by(Score.id))
+    db.session.execute(sa.update(Score.__table__).where(Score.__table__.c.id == e1_sheet.id)
+                       .values(values={c1: 10, c2: 10}))  # 86 -> 100, in SQL (no ORM, no version bump)
+    db.session.commit()
+    assert ranking().reports[e1.id].aggregated == (100 + 66) / 2
+    assert next(iter(services._SHEETS_CACHE.values())) is kept  # brought up to date, not rebuilt
+    db.session.execute(sa.delete(Assignment).where(Assignment.id == e1_sheet.assignment_id))  # score cascades
+    db.session.commit()
+    assert ranking().reports[e1.id].n_scores == 1 and ranking().reports[e1.id].aggregated == 66
+    world.score(world.assign(rnd, world.judge(), e3), {c1: 10, c2: 0})  # a third judge: 60
+    db.session.commit()
+    assert ranking().reports[e3.id].totals == (50.0, 60.0)
+    kept_result = ranking()
+    fresh = from_nothing()
+    assert fresh.reports == kept_result.reports and fresh.overall == kept_result.overall
+    assert fresh.per_track == kept_result.per_track
 
 
 def test_ranking_page_matches_ranking_module_on_hand_example(app, db, world, make_user):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 import statistics
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from incubator.judging.ranking import (METHODS, TOP_SCORE, Criterion, DisagreementThreshold, EntryReport, Score,
-                                       aggregate, rank, rank_entries, weighted_total)
+                                       Tally, aggregate, rank, rank_entries, weighted_total)
 
 RUBRIC = [Criterion("a", 3.0, 10.0), Criterion("b", 5.0, 10.0), Criterion("c", 2.0, 5.0)]
 # Half points make ties and equal totals common, which is where ranking goes wrong if anything does.
@@ -90,3 +91,61 @@ def test_rank_equals_rank_entries_overall_and_per_track(round_, method):
         tracks.setdefault(r.track, []).append(r)
     assert per_track == {t: rank_entries(rs) for t, rs in tracks.items()}
     assert list(per_track) == list(tracks)
+
+
+@st.composite
+def edits(draw):
+    """A round, then a sequence of batches of sheet changes: (sheet key, None) removes the sheet,
+    (sheet key, (entry, judge, values)) adds or replaces it."""
+    entries, _ = draw(rounds())
+    n_judges = draw(st.integers(1, 6))
+    batches = []
+    for _ in range(draw(st.integers(1, 8))):
+        batch = {}
+        for _ in range(draw(st.integers(0, 6))):
+            key = draw(st.integers(0, 15))
+            if draw(st.booleans()) and draw(st.booleans()):
+                batch[key] = None
+            else:
+                batch[key] = (draw(st.sampled_from(sorted(entries))), f"j{draw(st.integers(0, n_judges - 1))}",
+                              {c: draw(v) for c, v in VALUE.items()})
+        batches.append(batch)
+    return entries, batches
+
+
+def _sorted_totals(reports):
+    return {e: r._replace(totals=tuple(sorted(r.totals))) for e, r in reports.items()}
+
+
+@settings(max_examples=200, deadline=None)
+@given(edits(), st.sampled_from(METHODS))
+def test_tally_kept_up_to_date_equals_the_formulas_on_what_it_holds(round_, method):
+    """Sheets added, replaced and removed batch by batch (as a live final changes them): after every
+    batch the Tally's reports equal the plain formulas on the sheets held then, float for float
+    (each entry's totals compared as a multiset: an edited sheet moves to the end). A batch that
+    would give one judge two sheets of one entry is refused whole and changes nothing."""
+    entries, batches = round_
+    tally = Tally(entries, method)
+    held: dict = {}
+    for batch in batches:
+        after = dict(held)
+        for key, sheet in batch.items():
+            if sheet is None:
+                after.pop(key, None)
+            else:
+                after[key] = sheet
+        pairs = [(e, j) for e, j, _ in after.values()]
+        removed = [k for k, s in batch.items() if s is None]
+        added = [(k, s[0], s[1], weighted_total(RUBRIC, s[2]), float(s[2]["b"])) for k, s in batch.items()
+                 if s is not None]
+        if len(set(pairs)) < len(pairs):
+            before = tally.reports()
+            with pytest.raises(ValueError, match="twice"):
+                tally.apply(removed, added)
+            assert tally.reports() == before
+            continue
+        tally.apply(removed, added)
+        held = after
+        scores = [Score(e, j, vs) for e, j, vs in held.values()]
+        assert _sorted_totals(tally.reports()) == _sorted_totals(reference(entries, scores, method))
+        assert len(tally) == len(held)
