@@ -375,7 +375,8 @@ class Tally:
             if judge_totals:
                 ts = list(judge_totals.values())
                 stats = self._judge_stats[j] = (_mean(ts), _pstd(ts))
-                if stats != before:
+                # (A judge new to the tally: every sheet of theirs is new, its entry already dirty.)
+                if before is not None and stats != before:
                     restandardise.update(sheets[k][0] for k in judge_totals)
         all_totals = [s[2] for s in sheets.values()]
         scale = (_mean(all_totals) if all_totals else 0.0, _pstd(all_totals))
