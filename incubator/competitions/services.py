@@ -179,8 +179,27 @@ def _check_criterion(values: dict) -> None:
         raise DomainError(_l("The step must be greater than zero and at most the maximum score."), field="step")
 
 
+RUBRIC_FIXED = _l("Judges have already submitted scores in this round, so criteria can no longer be added "
+                  "or removed, nor their maximum changed (that would rescale or invalidate the submitted "
+                  "sheets). Weights, steps and wording can still change.")
+
+
+def _refuse_if_scored(rnd: Round, field: str | None = None) -> None:
+    """Once a score of the round is submitted its criteria and their maxima are fixed: a new
+    criterion has no value in the submitted sheets (the ranking could not total them), a removed one
+    or a new maximum would silently change every total. Drafts do not count: they are checked
+    against the rubric of the moment when submitted."""
+    from ..judging.models import Assignment, Score  # judging builds on competitions, not the reverse
+
+    submitted = db.select(Score.id).join(Assignment, Assignment.id == Score.assignment_id).where(
+        Assignment.round_id == rnd.id, Score.status == "submitted").limit(1)
+    if db.session.scalar(submitted) is not None:
+        raise Conflict(RUBRIC_FIXED, field=field)
+
+
 def add_criterion(actor, rnd: Round, **values) -> Criterion:
     _check_criterion(values)
+    _refuse_if_scored(rnd)
     crit = Criterion(round=rnd, position=_next_position(rnd.criteria))
     _apply(crit, CRITERION_FIELDS, values)
     db.session.add(crit)
@@ -192,6 +211,8 @@ def add_criterion(actor, rnd: Round, **values) -> Criterion:
 def update_criterion(actor, crit: Criterion, **values) -> Criterion:
     _check_criterion({"weight": values.get("weight", crit.weight), "max_score": values.get("max_score", crit.max_score),
                       "step": values.get("step", crit.step)})
+    if values.get("max_score") is not None and Decimal(values["max_score"]) != crit.max_score:
+        _refuse_if_scored(crit.round, field="max_score")
     before = _snapshot(crit, CRITERION_FIELDS)
     _apply(crit, CRITERION_FIELDS, values)
     db.session.flush()
@@ -238,10 +259,12 @@ def open_competitions() -> list[Competition]:
 def delete_item(actor, item) -> None:
     """Remove a track, round, criterion or question. Tracks, rounds and questions only while the
     competition is a draft (once published, applications may point at them); criteria while no
-    score exists (judging adds that check when scores exist)."""
+    score of their round is submitted."""
     comp = item.round.competition if isinstance(item, Criterion) else item.competition
     if not isinstance(item, Criterion) and comp.status != "draft":
         raise Conflict(_l("Tracks, rounds and questions can only be removed while the competition is a draft."))
+    if isinstance(item, Criterion):
+        _refuse_if_scored(item.round)
     snapshot = {"id": item.id, "label": getattr(item, "audit_label", None)}
     siblings = item.round.criteria if isinstance(item, Criterion) else getattr(comp, {
         Track: "tracks", Round: "rounds", CustomQuestion: "questions"}[type(item)])

@@ -59,16 +59,18 @@ def _form_page(form, title, back_url: str, save, success, done_url=None):
     """Every set-up form has one shape: validate, call the service, commit once and go on; or show
     the form again (400) with the service's message next to its field, nothing half-saved.
     `done_url` is a URL or a function of what `save` returned; the back URL by default."""
+    status = 200
     if form.validate_on_submit():
         try:
             result = save()
         except DomainError as exc:
             _domain_error(form, exc)
+            status = exc.status_code  # 400 for a bad value, 409 for a rule of the current state
         else:
             db.session.commit()
             flash(success, "success")
             return redirect(done_url(result) if callable(done_url) else (done_url or back_url))
-    return _render_form(form, title, back_url, 400 if form.errors else 200)
+    return _render_form(form, title, back_url, status if status != 200 else (400 if form.errors else 200))
 
 
 def _action(do, success, done_url: str):

@@ -3,10 +3,10 @@ assignment with undo, conflicts, rankings, advancement, publication, reminders."
 from __future__ import annotations
 
 import csv
-import json
 import io
 import os
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -537,6 +537,51 @@ def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_not
     fresh = from_nothing()
     assert fresh.reports == kept_result.reports and fresh.overall == kept_result.overall
     assert fresh.per_track == kept_result.per_track
+
+
+def test_rubric_fixed_once_a_score_is_submitted_weights_may_still_change(app, db, world, make_user):
+    """A criterion added after judges submitted would have no value in their sheets (the ranking
+    could not total them); a removed one or a new maximum would change every total silently. So
+    the manager is told no, nothing changes, and the rankings page still works; re-weighting stays
+    possible. Drafts alone do not fix the rubric."""
+    from incubator.competitions.models import Criterion
+    from tests.conftest import post_form
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    entry, judge = world.entry(comp), world.judge()
+    a = world.assign(rnd, judge, entry)
+    c1, c2 = crit_ids(rnd)
+    score = world.score(a, {c1: 8, c2: 6}, status="draft")
+    db.session.commit()
+    cid, rid = comp.id, rnd.id
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    new_url = f"/manage/competitions/{cid}/rounds/{rid}/criteria/new"
+    criterion = {"name_zh": "团队", "weight": "10", "max_score": "10", "step": "1"}
+    assert post_form(m, new_url, criterion).status_code == 302  # only a draft so far
+    added_id = db.session.scalar(db.select(Criterion.id).where(Criterion.name_zh == "团队"))
+    r = post_form(m, f"/manage/competitions/{cid}/criteria/{added_id}/delete", {},
+                  csrf_page=f"/manage/competitions/{cid}/rounds/{rid}")
+    db.session.expire_all()
+    assert r.status_code == 302 and db.session.get(Criterion, added_id) is None
+
+    score.status, score.submitted_at = "submitted", score.updated_at
+    db.session.commit()
+    r = post_form(m, new_url, {**criterion, "name_zh": "路演"})
+    assert r.status_code == 409 and "已有评委提交评分" in r.get_data(as_text=True)
+    edit_url = f"/manage/competitions/{cid}/criteria/{c1}/edit"
+    r = post_form(m, edit_url, {"name_zh": "创新", "weight": "60", "max_score": "5", "step": "0.5"})
+    assert r.status_code == 409 and "已有评委提交评分" in r.get_data(as_text=True)
+    r = post_form(m, f"/manage/competitions/{cid}/criteria/{c2}/delete", {},
+                  csrf_page=f"/manage/competitions/{cid}/rounds/{rid}", follow_redirects=True)
+    assert "已有评委提交评分" in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert [(c.name_zh, c.max_score) for c in db.session.get(type(rnd), rid).criteria] == [
+        ("创新", Decimal(10)), ("市场", Decimal(10))]
+    r = post_form(m, edit_url, {"name_zh": "技术创新", "weight": "30", "max_score": "10", "step": "1"})
+    assert r.status_code == 302  # re-weighting and rewording remain possible
+    page = m.get(f"/manage/judging/rounds/{rid}/rankings")
+    assert page.status_code == 200 and f'data-entry="{entry.id}" data-rank="1"' in page.get_data(as_text=True)
 
 
 def test_ranking_page_matches_ranking_module_on_hand_example(app, db, world, make_user):
