@@ -348,3 +348,12 @@ def output_dir(request) -> Path:
     path = OUTPUT_DIR / BACKEND
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def click_and_follow(page, target) -> None:
+    """Click what submits a form (a selector or a locator) and wait for the navigation it starts:
+    the POST, its redirect and the page they lead to. Waiting for the load state instead returns at
+    once (the current page is loaded already), and a goto right after would cancel the POST still
+    in flight, which happened under load."""
+    with page.expect_navigation():
+        (page.locator(target) if isinstance(target, str) else target).click()

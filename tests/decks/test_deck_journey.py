@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import urllib.parse
 
-from tests.conftest import PASSWORD, end_test_transaction
+from tests.conftest import PASSWORD, click_and_follow, end_test_transaction
 
 from .conftest import pdf_bytes
 
@@ -31,13 +31,15 @@ def _log_in(page, base, email, password):
     page.fill("#email", email)
     page.fill("#password", password)
     page.locator("#login-form").get_by_role("button").click()
-    page.wait_for_load_state()
+    # Wait for the navigation the click starts, not for the current page's load state: that is
+    # already reached, and the next goto would cancel the login in flight (seen under load).
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def _log_out(page):
     page.click(".navbar-toggler")
     page.click("#logout-button")
-    page.wait_for_load_state()
+    page.wait_for_url("**/login")  # (as _log_in: a goto before the POST lands would cancel it)
 
 
 def test_founder_uploads_deck_and_manager_downloads_and_exports(app, db, live_server, page, output_dir, make_user):
@@ -61,8 +63,7 @@ def test_founder_uploads_deck_and_manager_downloads_and_exports(app, db, live_se
     page.fill("#mobile", "13812345678")
     page.fill("#password", SECRET)
     page.fill("#confirm", SECRET)
-    page.locator("form").get_by_role("button", name="注册").click()
-    page.wait_for_load_state()
+    click_and_follow(page, page.locator("form").get_by_role("button", name="注册"))
     page.goto(base + "/apply")
     page.click(f"a[href='/apply/{comp_id}/new']")
     page.fill("#project_name", PROJECT)
@@ -70,8 +71,7 @@ def test_founder_uploads_deck_and_manager_downloads_and_exports(app, db, live_se
     page.fill("#one_line_pitch", "为康复医疗提供可穿戴触觉传感")
     page.fill("#description", "基于柔性电子技术的高灵敏度压力传感阵列。")
     page.select_option("#stage", "prototype")
-    page.click("#save-draft")
-    page.wait_for_load_state()
+    click_and_follow(page, "#save-draft")
     app_path = urllib.parse.urlsplit(page.url).path.rsplit("/", 1)[0]  # /applications/<id>
     _log_out(page)
 

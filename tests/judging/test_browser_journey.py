@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, end_test_transaction
+from tests.conftest import PASSWORD, click_and_follow, end_test_transaction
 
 pytestmark = pytest.mark.browser
 
@@ -14,8 +14,7 @@ def _login(page, base, email):
     page.goto(base + "/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.locator("#login-form").locator("button[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_follow(page, page.locator("#login-form").locator("button[type=submit]"))
 
 
 def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_result(
@@ -49,8 +48,7 @@ def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_
     board.set_default_timeout(15000)
     board.goto(f"{base}/manage/judging/rounds/{rnd_id}/leaderboard")
     board.select_option("#reveal", "scores")
-    board.locator(".judging-reveal button").click()
-    board.wait_for_load_state()
+    click_and_follow(board, board.locator(".judging-reveal button"))
     board.evaluate("window.__noReload = 'still here'")
     assert board.locator("#lb-rows li").count() == 0
 
@@ -73,8 +71,7 @@ def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_
         assert box["height"] >= 44 and box["width"] >= 300  # thumb-sized, full width
         if first:
             jpage.screenshot(path=str(output_dir / "judging-score-phone-375.png"), full_page=True)
-        jpage.click("#submit-score")
-        jpage.wait_for_load_state()
+        click_and_follow(jpage, "#submit-score")
         assert jpage.locator("#submit-score").count() == 0  # locked after submission
         # the big screen shows the new score without reloading
         board.locator("#lb-rows li", has_text=project).wait_for(timeout=5000)
@@ -85,11 +82,9 @@ def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_
 
     mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}/advancement")
     assert mpage.locator(f"#adv-{entries[0][0]}").is_checked() and not mpage.locator(f"#adv-{entries[1][0]}").is_checked()
-    mpage.click("#confirm-advancement")
-    mpage.wait_for_load_state()
+    click_and_follow(mpage, "#confirm-advancement")
     mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}")
-    mpage.click("#publish-results")
-    mpage.wait_for_load_state()
+    click_and_follow(mpage, "#publish-results")
     assert mpage.locator("#published").count() == 1
 
     fctx = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 812})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, end_test_transaction
+from tests.conftest import PASSWORD, click_and_follow, end_test_transaction
 
 pytestmark = pytest.mark.browser
 
@@ -23,8 +23,7 @@ def _login(page, url, email):
     page.goto(url + "/login")
     page.fill("#email", email)
     page.fill("#password", PASSWORD)
-    page.locator("#login-form").get_by_role("button").click()
-    page.wait_for_load_state()
+    click_and_follow(page, page.locator("#login-form").get_by_role("button"))
 
 
 def test_manager_imports_floor_and_allocates_four_desks_founder_sees_them(live_server, page, output_dir, db,
@@ -53,8 +52,7 @@ def test_manager_imports_floor_and_allocates_four_desks_founder_sees_them(live_s
     csv_path = tmp_path / "5F.csv"
     csv_path.write_text(_layout_csv(), encoding="utf-8-sig")
     page.set_input_files("#file", str(csv_path))
-    page.locator("#import-form button[type=submit]").click()
-    page.wait_for_load_state()
+    click_and_follow(page, page.locator("#import-form button[type=submit]"))
     assert "/plan" in page.url, page.locator("main").inner_text()
     assert page.locator("#floorplan svg a.fp-space").count() == 19
     assert page.locator("#floorplan svg a.fp-free").count() == 19
@@ -63,8 +61,7 @@ def test_manager_imports_floor_and_allocates_four_desks_founder_sees_them(live_s
     page.goto(live_server.url + "/spaces/allocate")
     page.fill("#s-seats", "4")
     page.select_option("#s-type", "desk_fixed")
-    page.locator("#suggest-button").click()
-    page.wait_for_load_state()
+    click_and_follow(page, page.locator("#suggest-button"))
     assert "5F-A-" in page.locator("#suggestion").inner_text()
     assert page.locator("input[name=space_ids]:checked").count() == 4
     page.select_option("#team_id", label="南湖智芯")
