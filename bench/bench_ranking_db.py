@@ -9,8 +9,10 @@ judges, every score submitted), then times, in one process on a warm connection 
   and the submitted score sheets plus the pure aggregation and ranking; "cold" is the first ranking
   after a score was saved (one score row is updated and committed before the clock starts, which
   changes the judging data version: the sheets are read and ranked again, the entries come from
-  their cache), "nothing cached" empties both process caches first (a worker's first ranking of the
-  round), "cached" is a request when nothing changed since the last one (e.g. leaderboard polls);
+  their cache), "after an application edit" follows a founder's edit of one application's description
+  (the entries are read again, the kept sheets stay), "nothing cached" empties the process caches
+  first (a worker's first ranking of the round), "cached" is a request when nothing changed since
+  the last one (e.g. leaderboard polls);
 * the whole ranking requests through the Flask test client as a logged-in manager: the JSON
   leaderboard (reveal = scores) and the rankings CSV export (a row per entry), and the HTML rankings
   page (one ranking, 100 rows a page: the overall ranking's first page, a later page of a track).
@@ -171,6 +173,20 @@ def main() -> None:
         run.before = new_score
         return run
 
+    def application_edited(fn):
+        """The first request after a founder edited an application of the round (its description):
+        the applications data version moves, who is ranked and in which track does not."""
+        def edit():
+            db.session.execute(sa.text(
+                "UPDATE applications SET description = description || '。', updated_at = now() "
+                "WHERE id = (SELECT id FROM applications ORDER BY random() LIMIT 1)"))
+            db.session.commit()
+
+        def run():
+            fn()
+        run.before = edit
+        return run
+
     def from_nothing(fn):
         """Nothing cached in the process at all (a worker's first ranking of the round)."""
         def empty_caches():
@@ -205,6 +221,7 @@ def main() -> None:
     cases = [
         ("service compute_ranking(), nothing cached", from_nothing(service)),
         ("service compute_ranking(), cold", cold(service)),
+        ("service, after an application edit", application_edited(service)),
         ("GET leaderboard.json, cold", cold(get(base + "/leaderboard.json",
                                                lambda r: len(r.get_json()["rows"]) == n_entries))),
         ("GET export/rankings.csv, cold", cold(get(base + "/export/rankings.csv", lambda r: None))),

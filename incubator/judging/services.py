@@ -764,8 +764,8 @@ class RoundRanking:
 # and the rubric (rubrics). A hit costs one small query, so a live leaderboard polled every second
 # by several screens neither reloads nor re-ranks. Any saved, reopened, recused or removed score
 # misses, and then only the changed sheets are read and re-aggregated (judging/sheets.py: the round's
-# sheets and their Tally are kept per round, rubric and list of entries); a changed rubric or list
-# of entries starts that over.
+# sheets and their Tally are kept per round, method and rubric, for one list of entries and their
+# tracks); a changed rubric or list of entries starts that over.
 _RANKING_CACHE: dict[tuple, tuple] = {}
 _ENTRY_ROWS_CACHE: dict[tuple, dict] = {}
 _SHEETS_CACHE: dict[tuple, RoundSheets] = {}
@@ -773,17 +773,23 @@ _CACHE_SIZE = 16
 RANKING_SCOPES = ("applications", "results", "judging", "rubrics")
 
 
-def _cached(cache: dict, key: tuple, versions: tuple, compute, size: int = _CACHE_SIZE):
+def _cached(cache: dict, key: tuple, versions: tuple, compute):
     """The value under `key` (which holds `versions`), computed and kept on a miss. Nothing is kept
     under a missing version: the tables were emptied since their last write (tests)."""
     value = cache.get(key)
     if value is None:
         value = compute()
         if None not in versions:
-            if len(cache) >= size:
-                cache.pop(next(iter(cache)))
-            cache[key] = value
+            _keep(cache, key, value)
     return value
+
+
+def _keep(cache: dict, key: tuple, value, size: int = _CACHE_SIZE) -> None:
+    """Store `value` under `key`, dropping the oldest entry when the cache is full."""
+    cache.pop(key, None)
+    if len(cache) >= size:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
 
 
 def compute_ranking(rnd: Round) -> RoundRanking:
@@ -802,11 +808,23 @@ def compute_ranking(rnd: Round) -> RoundRanking:
     return RoundRanking(*_cached(_RANKING_CACHE, (rnd.id, rnd.aggregation, zh, versions), versions, rank_round))
 
 
+def _round_sheets(rnd: Round, by_id: dict, rubric_version) -> RoundSheets:
+    """The round's kept sheets, if they were totalled with this rubric for these entries and tracks.
+    Not keyed by the entries' data versions: an edit to some application (a founder's description,
+    another competition) changes those without changing who is ranked, and should not cost a
+    ranking from nothing."""
+    entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
+    key = (rnd.id, rnd.aggregation, rubric_version)
+    sheets = _SHEETS_CACHE.get(key)
+    if sheets is None or sheets.tally.entries != entry_tracks:
+        sheets = RoundSheets(rubric_of(rnd), entry_tracks, rnd.aggregation)
+        if rubric_version is not None:
+            _keep(_SHEETS_CACHE, key, sheets, size=4)
+    return sheets
+
+
 def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
-    # The sheets depend on the entries (applications, results) and the rubric, not on the language.
-    fixed = (versions[0], versions[1], versions[3])
-    sheets = _cached(_SHEETS_CACHE, (rnd.id, rnd.aggregation, fixed), fixed, size=4, compute=lambda: RoundSheets(
-        rubric_of(rnd), {a.id: a.track_id or 0 for a in by_id.values()}, rnd.aggregation))
+    sheets = _round_sheets(rnd, by_id, versions[3])
     # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
     # would walk them again and again (about a third of the time) and find nothing to free.
     gc_was_enabled = gc.isenabled()
@@ -816,7 +834,7 @@ def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
             try:
                 sheets.sync(rnd.id)
             except Exception:
-                _SHEETS_CACHE.pop((rnd.id, rnd.aggregation, fixed), None)
+                _SHEETS_CACHE.pop((rnd.id, rnd.aggregation, versions[3]), None)
                 raise
             reports = sheets.tally.reports()
         overall, per_track = ranking_algo.rank(reports)

@@ -518,21 +518,33 @@ def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_not
             cache.clear()
         return ranking()
 
-    assert ranking().reports[e1.id].aggregated == 76
-    kept = next(iter(services._SHEETS_CACHE.values()))
+    def kept_sheets():
+        (only,) = services._SHEETS_CACHE.values()
+        return only
+
+    assert from_nothing().reports[e1.id].aggregated == 76
+    kept = kept_sheets()
     e1_sheet = db.session.scalar(sa.select(Score).join(Assignment).where(Assignment.application_id == e1.id)
                                  .order_by(Score.id))
     db.session.execute(sa.update(Score.__table__).where(Score.__table__.c.id == e1_sheet.id)
                        .values(values={c1: 10, c2: 10}))  # 86 -> 100, in SQL (no ORM, no version bump)
     db.session.commit()
     assert ranking().reports[e1.id].aggregated == (100 + 66) / 2
-    assert next(iter(services._SHEETS_CACHE.values())) is kept  # brought up to date, not rebuilt
+    assert kept_sheets() is kept  # brought up to date, not rebuilt
     db.session.execute(sa.delete(Assignment).where(Assignment.id == e1_sheet.assignment_id))  # score cascades
     db.session.commit()
     assert ranking().reports[e1.id].n_scores == 1 and ranking().reports[e1.id].aggregated == 66
     world.score(world.assign(rnd, world.judge(), e3), {c1: 10, c2: 0})  # a third judge: 60
     db.session.commit()
     assert ranking().reports[e3.id].totals == (50.0, 60.0)
+    e2.project_name = "乙改名"  # who is ranked did not change: the sheets are kept, the name is new
+    db.session.commit()
+    assert ranking().entries[e2.id].project_name == "乙改名"
+    assert kept_sheets() is kept
+    e2.track_id = e3.track_id  # an entry changes track: the kept sheets start over
+    db.session.commit()
+    assert ranking().reports[e2.id].track == e3.track_id
+    assert kept_sheets() is not kept
     kept_result = ranking()
     fresh = from_nothing()
     assert fresh.reports == kept_result.reports and fresh.overall == kept_result.overall
