@@ -471,7 +471,7 @@ def _ranking_rows(rnd: Round):
         rows.append([r.rank, ranking.track_rank.get(r.entry_id), app.id, app.project_name, app.team_name,
                      app.track_name, rep.n_scores, round(rep.aggregated, 2),
                      round(rep.raw_mean, 2), round(rep.normalized, 2), round(rep.spread_range, 2),
-                     "yes" if rep.disagreement else ""])
+                     _("Yes") if rep.disagreement else ""])
     for app_id in ranking.overall.unscored:
         app = ranking.entries[app_id]
         rows.append(["", "", app.id, app.project_name, app.team_name, app.track_name, 0,

@@ -596,6 +596,20 @@ def test_rubric_fixed_once_a_score_is_submitted_weights_may_still_change(app, db
     assert page.status_code == 200 and f'data-entry="{entry.id}" data-rank="1"' in page.get_data(as_text=True)
 
 
+def test_rankings_export_flags_disagreement_in_the_managers_language(app, db, world, make_user):
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    entry = world.entry(comp)
+    c1, c2 = crit_ids(rnd)
+    world.score(world.assign(rnd, world.judge(), entry), {c1: 10, c2: 10})  # 100
+    world.score(world.assign(rnd, world.judge(), entry), {c1: 5, c2: 5})  # 50: range 50 > 30
+    db.session.commit()
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    url = f"/manage/judging/rounds/{rnd.id}/export/rankings.csv"
+    row = list(csv.reader(io.StringIO(m.get(url).get_data(as_text=True).lstrip("\ufeff"))))[1]
+    assert row[2] == str(entry.id) and row[-1] == "是"
+
+
 def test_ranking_page_matches_ranking_module_on_hand_example(app, db, world, make_user):
     from incubator.judging import ranking
 
