@@ -1,5 +1,5 @@
 """Two judges and two tabs of one judge submit at the same moment: no lost or duplicated score, and the
-stale tab is told to reload."""
+stale tab is told to reload. Rankings kept per process stay right while scores arrive."""
 from __future__ import annotations
 
 import threading
@@ -57,3 +57,69 @@ def test_concurrent_submissions_lose_nothing_and_stale_tab_gets_conflict(app, db
     winner_value = 6.0 if statuses[0] == 302 else 9.0
     assert scores[a_a.id].values == {str(c1): winner_value, str(c2): winner_value}
     assert scores[a_a.id].version == 1 and scores[a_b.id].values[str(c1)] == 7.0
+
+
+@pytest.mark.postgres_only
+def test_rankings_kept_up_to_date_while_scores_arrive_equal_a_ranking_from_nothing(app, db, world):
+    """A live final: one connection commits scores one by one while two threads rank the round
+    again and again from the kept sheets (judging/sheets.py, shared by the process under its lock).
+    No ranking fails, and once the scores stop, the kept ranking equals one computed from nothing."""
+    import sqlalchemy as sa
+
+    from incubator.competitions.models import Round
+    from incubator.judging import services
+    from incubator.judging.models import Score
+    from incubator.timeutils import utcnow
+
+    comp = world.competition(judges_per_entry=2)
+    rnd = comp.rounds[0]
+    c1, c2 = (str(c.id) for c in rnd.criteria)
+    assignments = []
+    judges = [world.judge() for _ in range(3)]
+    for i in range(12):
+        entry = world.entry(comp, i % 2)
+        assignments += [world.assign(rnd, judges[i % 3], entry), world.assign(rnd, judges[(i + 1) % 3], entry)]
+    db.session.commit()
+    round_id, ids = rnd.id, [a.id for a in assignments]
+    for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
+        cache.clear()
+
+    done = threading.Event()
+    failures: list = []
+    rankings = [0, 0]
+
+    def rank_again_and_again(slot):
+        try:
+            while not done.is_set():
+                with app.test_request_context():
+                    services.compute_ranking(db.session.get(Round, round_id))
+                    rankings[slot] += 1
+                    db.session.remove()
+        except Exception as exc:  # a thread's exception would otherwise go unseen
+            failures.append(repr(exc))
+
+    readers = [threading.Thread(target=rank_again_and_again, args=(i,)) for i in range(2)]
+    for t in readers:
+        t.start()
+    with app.app_context():
+        for n, assignment_id in enumerate(ids):
+            now = utcnow()
+            db.session.execute(sa.insert(Score.__table__).values(
+                assignment_id=assignment_id, values={c1: n % 11, c2: (3 * n) % 11}, status="submitted", version=1,
+                submitted_at=now, updated_at=now, comment_to_organizers="", feedback_to_team=""))
+            db.session.commit()
+        db.session.remove()
+    done.set()
+    for t in readers:
+        t.join(timeout=60)
+    assert not failures and min(rankings) > 0
+
+    with app.test_request_context():
+        kept = services.compute_ranking(db.session.get(Round, round_id))
+        for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
+            cache.clear()
+        fresh = services.compute_ranking(db.session.get(Round, round_id))
+    assert sum(r.n_scores for r in fresh.reports.values()) == len(ids)
+    assert {e: r._replace(totals=tuple(sorted(r.totals))) for e, r in kept.reports.items()} == {
+        e: r._replace(totals=tuple(sorted(r.totals))) for e, r in fresh.reports.items()}
+    assert [(r.entry_id, r.rank) for r in kept.overall.ranked] == [(r.entry_id, r.rank) for r in fresh.overall.ranked]
