@@ -832,7 +832,7 @@ def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
     try:
         with sheets.lock:
             try:
-                sheets.sync(rnd.id)
+                sheets.sync(rnd.id, versions[2])
             except Exception:
                 _SHEETS_CACHE.pop((rnd.id, rnd.aggregation, versions[3]), None)
                 raise

@@ -78,16 +78,23 @@ class RoundSheets:
         self.lock = threading.Lock()
         self._sums: dict[int, object] = {}
         self._held: dict[int, dict[int, tuple]] = {}  # bucket -> {assignment id: (entry, judge, values)}
+        self._synced_version = None
 
-    def sync(self, round_id: int) -> int:
+    def sync(self, round_id: int, judging_version=None) -> int:
         """Read what changed since the last sync into the Tally; returns the number of sheets read.
-        Raises ValueError, and changes nothing, on a sheet the rubric refuses."""
+        `judging_version` is the `judging` data version read before this call (pagecache): when it is
+        the one of the last sync, no score or assignment was written since, and nothing is asked of
+        the database (the ranking was missed for another reason: an application edited, another
+        language). Raises ValueError, and changes nothing, on a sheet the rubric refuses."""
+        if judging_version is not None and judging_version == self._synced_version:
+            return 0
         sums = bucket_sums(round_id)
         if sums is None:
             changed = None
         else:
             changed = sorted(b for b in sums.keys() | self._sums.keys() if sums.get(b) != self._sums.get(b))
             if not changed:
+                self._synced_version = judging_version
                 return 0
         # Reading a quarter of the buckets or more: read them all, one query without a filter.
         some = changed is not None and len(changed) < BUCKETS // 4
@@ -112,4 +119,5 @@ class RoundSheets:
                 self._held.pop(b, None)
         if sums is not None:
             self._sums = sums
+        self._synced_version = judging_version
         return len(rows)

@@ -539,8 +539,10 @@ def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_not
     assert ranking().reports[e3.id].totals == (50.0, 60.0)
     e2.project_name = "乙改名"  # who is ranked did not change: the sheets are kept, the name is new
     db.session.commit()
-    assert ranking().entries[e2.id].project_name == "乙改名"
+    with recorded_statements(db) as statements:
+        assert ranking().entries[e2.id].project_name == "乙改名"
     assert kept_sheets() is kept
+    assert not [s for s in statements if "scores" in s]  # no score was written: the sheets are not asked for
     e2.track_id = e3.track_id  # an entry changes track: the kept sheets start over
     db.session.commit()
     assert ranking().reports[e2.id].track == e3.track_id
