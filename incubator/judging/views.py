@@ -465,13 +465,13 @@ def _ranking_rows(rnd: Round):
     ranking = services.compute_ranking(rnd)
     header = [_("Rank"), _("Track rank"), _("Entry"), _("Project"), _("Team"), _("Track"), _("Scores"),
               _("Aggregated"), _("Raw mean"), _("Normalised"), _("Spread"), _("Judges disagree")]
-    rows = []
+    rows, yes = [], _("Yes")
     for r in ranking.overall.ranked:
         app, rep = ranking.entries[r.entry_id], r.report
         rows.append([r.rank, ranking.track_rank.get(r.entry_id), app.id, app.project_name, app.team_name,
                      app.track_name, rep.n_scores, round(rep.aggregated, 2),
                      round(rep.raw_mean, 2), round(rep.normalized, 2), round(rep.spread_range, 2),
-                     _("Yes") if rep.disagreement else ""])
+                     yes if rep.disagreement else ""])
     for app_id in ranking.overall.unscored:
         app = ranking.entries[app_id]
         rows.append(["", "", app.id, app.project_name, app.team_name, app.track_name, 0,
