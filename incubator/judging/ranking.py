@@ -26,6 +26,12 @@ the z-score-normalised value side by side, so admins can see the effect of
 the method.  ``disagreement`` flags entries where judges disagree: population
 std of the totals > 15 points or range > 30 points (configurable).
 
+Kept up to date
+---------------
+:class:`Tally` holds the reports of a round and takes sheets one batch at a time (added, replaced,
+removed), recomputing only what a change reaches; :func:`aggregate_totals` is a Tally filled at
+once. Its results are the same floats as the formulas above, whatever the order of the changes.
+
 Ranking and tie-break (default order, configurable via ``tie_break``)
 ---------------------------------------------------------------------
 Entries are sorted by a key tuple, all components descending:
