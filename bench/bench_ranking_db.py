@@ -156,47 +156,36 @@ def main() -> None:
                 out.append(dt)
         return out
 
-    def cold(fn):
-        """The first request after a judge saved a score: one criterion of one random sheet moves by a
-        step, committed before the clock starts; the trigger changes the judging data version."""
-        def new_score():
-            score_id, values = db.session.execute(sa.text(
-                "SELECT id, values FROM scores ORDER BY random() LIMIT 1")).one()
-            first = min(values)
-            values[first] = values[first] + 0.5 if values[first] <= 9.5 else 0.0
-            db.session.execute(sa.text("UPDATE scores SET values = CAST(:v AS json), version = version + 1, "
-                                       "updated_at = now() WHERE id = :id"), {"v": json.dumps(values), "id": score_id})
-            db.session.commit()
-
+    def after(before, fn):
+        """`fn`, each run timed after `before` ran untimed."""
         def run():
             fn()
-        run.before = new_score
+        run.before = before
         return run
 
-    def application_edited(fn):
-        """The first request after a founder edited an application of the round (its description):
-        the applications data version moves, who is ranked and in which track does not."""
-        def edit():
-            db.session.execute(sa.text(
-                "UPDATE applications SET description = description || '。', updated_at = now() "
-                "WHERE id = (SELECT id FROM applications ORDER BY random() LIMIT 1)"))
-            db.session.commit()
+    def new_score():
+        """A judge saved a score: one criterion of one random sheet moves by a step, committed before
+        the clock starts; the trigger changes the judging data version ("cold")."""
+        score_id, values = db.session.execute(sa.text(
+            "SELECT id, values FROM scores ORDER BY random() LIMIT 1")).one()
+        first = min(values)
+        values[first] = values[first] + 0.5 if values[first] <= 9.5 else 0.0
+        db.session.execute(sa.text("UPDATE scores SET values = CAST(:v AS json), version = version + 1, "
+                                   "updated_at = now() WHERE id = :id"), {"v": json.dumps(values), "id": score_id})
+        db.session.commit()
 
-        def run():
-            fn()
-        run.before = edit
-        return run
+    def application_edited():
+        """A founder edited an application of the round (its description): the applications data
+        version moves, who is ranked and in which track does not."""
+        db.session.execute(sa.text(
+            "UPDATE applications SET description = description || '。', updated_at = now() "
+            "WHERE id = (SELECT id FROM applications ORDER BY random() LIMIT 1)"))
+        db.session.commit()
 
-    def from_nothing(fn):
+    def nothing_cached():
         """Nothing cached in the process at all (a worker's first ranking of the round)."""
-        def empty_caches():
-            for name in ("_RANKING_CACHE", "_ENTRY_ROWS_CACHE", "_SHEETS_CACHE"):
-                getattr(services, name, {}).clear()
-
-        def run():
-            fn()
-        run.before = empty_caches
-        return run
+        for name in ("_RANKING_CACHE", "_ENTRY_ROWS_CACHE", "_SHEETS_CACHE"):
+            getattr(services, name, {}).clear()
 
     def service():
         rnd = db.session.get(Round, round_id)
@@ -219,13 +208,13 @@ def main() -> None:
         track_id = db.session.scalar(sa.select(Round.competition_id).where(Round.id == round_id))
         track_id = db.session.scalar(sa.select(Track.id).where(Track.competition_id == track_id).order_by(Track.position))
     cases = [
-        ("service compute_ranking(), nothing cached", from_nothing(service)),
-        ("service compute_ranking(), cold", cold(service)),
-        ("service, after an application edit", application_edited(service)),
-        ("GET leaderboard.json, cold", cold(get(base + "/leaderboard.json",
-                                               lambda r: len(r.get_json()["rows"]) == n_entries))),
-        ("GET export/rankings.csv, cold", cold(get(base + "/export/rankings.csv", lambda r: None))),
-        ("GET rankings page 1 (HTML, 100 rows), cold", cold(get(base + "/rankings", lambda r: None))),
+        ("service compute_ranking(), nothing cached", after(nothing_cached, service)),
+        ("service compute_ranking(), cold", after(new_score, service)),
+        ("service, after an application edit", after(application_edited, service)),
+        ("GET leaderboard.json, cold", after(new_score, get(base + "/leaderboard.json",
+                                                           lambda r: len(r.get_json()["rows"]) == n_entries))),
+        ("GET export/rankings.csv, cold", after(new_score, get(base + "/export/rankings.csv", lambda r: None))),
+        ("GET rankings page 1 (HTML, 100 rows), cold", after(new_score, get(base + "/rankings", lambda r: None))),
         ("service compute_ranking(), cached", service),
         ("GET leaderboard.json, cached", get(base + "/leaderboard.json",
                                                      lambda r: len(r.get_json()["rows"]) == n_entries)),
