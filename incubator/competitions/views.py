@@ -70,7 +70,9 @@ def _form_page(form, title, back_url: str, save, success, done_url=None):
             db.session.commit()
             flash(success, "success")
             return redirect(done_url(result) if callable(done_url) else (done_url or back_url))
-    return _render_form(form, title, back_url, status if status != 200 else (400 if form.errors else 200))
+    elif form.errors:
+        status = 400
+    return _render_form(form, title, back_url, status)
 
 
 def _action(do, success, done_url: str):

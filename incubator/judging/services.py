@@ -808,23 +808,23 @@ def compute_ranking(rnd: Round) -> RoundRanking:
     return RoundRanking(*_cached(_RANKING_CACHE, (rnd.id, rnd.aggregation, zh, versions), versions, rank_round))
 
 
-def _round_sheets(rnd: Round, by_id: dict, rubric_version) -> RoundSheets:
-    """The round's kept sheets, if they were totalled with this rubric for these entries and tracks.
-    Not keyed by the entries' data versions: an edit to some application (a founder's description,
-    another competition) changes those without changing who is ranked, and should not cost a
-    ranking from nothing."""
+def _round_sheets(rnd: Round, by_id: dict, key: tuple) -> RoundSheets:
+    """The round's kept sheets under `key` (round, method, rubric version), if they were totalled
+    for these entries and tracks. Not keyed by the entries' data versions: an edit to some
+    application (a founder's description, another competition) changes those without changing who
+    is ranked, and should not cost a ranking from nothing."""
     entry_tracks = {a.id: a.track_id or 0 for a in by_id.values()}
-    key = (rnd.id, rnd.aggregation, rubric_version)
     sheets = _SHEETS_CACHE.get(key)
     if sheets is None or sheets.tally.entries != entry_tracks:
         sheets = RoundSheets(rubric_of(rnd), entry_tracks, rnd.aggregation)
-        if rubric_version is not None:
+        if None not in key:
             _keep(_SHEETS_CACHE, key, sheets, size=4)
     return sheets
 
 
 def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
-    sheets = _round_sheets(rnd, by_id, versions[3])
+    key = (rnd.id, rnd.aggregation, versions[3])
+    sheets = _round_sheets(rnd, by_id, key)
     # Tens of thousands of small objects are built and all stay alive: the cyclic garbage collector
     # would walk them again and again (about a third of the time) and find nothing to free.
     gc_was_enabled = gc.isenabled()
@@ -834,7 +834,7 @@ def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
             try:
                 sheets.sync(rnd.id, versions[2])
             except Exception:
-                _SHEETS_CACHE.pop((rnd.id, rnd.aggregation, versions[3]), None)
+                _SHEETS_CACHE.pop(key, None)
                 raise
             reports = sheets.tally.reports()
         overall, per_track = ranking_algo.rank(reports)

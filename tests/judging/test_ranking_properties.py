@@ -1,6 +1,6 @@
-"""Properties of incubator.judging.ranking on random rounds: the fast aggregation (helpers inlined,
-two passes) equals the formulas of the module docstring written out plainly, and rank() (sorted
-once, tracks taken from the overall order) equals rank_entries() run per track."""
+"""Properties of incubator.judging.ranking on random rounds: the aggregation (a Tally, filled at once
+or kept up to date batch by batch) equals the formulas of the module docstring written out plainly,
+and rank() (sorted once, tracks taken from the overall order) equals rank_entries() run per track."""
 from __future__ import annotations
 
 import math
