@@ -4,12 +4,9 @@ The list runs a fixed number of queries whatever the number of rows: the page's 
 their competition, track and team joined, and the team members in one extra SELECT ... IN."""
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
 from dataclasses import dataclass
 
-from flask import Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +15,7 @@ from ..competitions.models import Competition, Track
 from ..errors import DomainError
 from ..extensions import db
 from ..pagecache import cached_page, read_only
+from ..spreadsheets import csv_response, xlsx_response
 from ..timeutils import to_local
 from . import services
 from .forms import BulkStatusForm
@@ -270,13 +268,6 @@ def _export_rows(f: Filters):
         yield export_row(app)
 
 
-def _spreadsheet_safe(value):
-    """A cell starting with = + - @ would run as a formula in Excel: prefix it with a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _filename(ext: str) -> str:
     return f"applications.{ext}"
 
@@ -284,49 +275,11 @@ def _filename(ext: str) -> str:
 @bp.get("/manage/applications/export.csv")
 @manager_required
 def export_csv():
-    f = Filters.from_args(request.args)
-    headers = export_columns()
-
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese correctly
-        writer.writerow(headers)
-        for row in _export_rows(f):
-            writer.writerow([_spreadsheet_safe(v) for v in row])
-            if buffer.tell() > 16384:
-                yield buffer.getvalue().encode("utf-8")
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")
-
-    return Response(stream_with_context(generate()), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={_filename('csv')}"})
+    return csv_response(_filename("csv"), _export_rows(Filters.from_args(request.args)), export_columns())
 
 
 @bp.get("/manage/applications/export.xlsx")
 @manager_required
 def export_xlsx():
-    """openpyxl's write-only workbook keeps rows out of memory; the finished file (a zip, which
-    cannot be written front to back) is spooled to a temporary file and streamed in chunks."""
-    from openpyxl import Workbook
-
-    f = Filters.from_args(request.args)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Applications"))
-    sheet.append(export_columns())
-    for row in _export_rows(f):
-        sheet.append([_spreadsheet_safe(v) for v in row])
-    spool = tempfile.TemporaryFile()
-    workbook.save(spool)
-    spool.seek(0)
-
-    def generate():
-        try:
-            while chunk := spool.read(65536):
-                yield chunk
-        finally:
-            spool.close()
-
-    return Response(generate(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename={_filename('xlsx')}"})
+    return xlsx_response(_filename("xlsx"), _export_rows(Filters.from_args(request.args)), export_columns(),
+                         sheet=_("Applications"))

@@ -1,12 +1,10 @@
 """/manage/audit: browse, filter and export the audit trail (managers only)."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,6 +14,7 @@ from wtforms.validators import Length, Optional
 from ..accounts.models import User
 from ..accounts.permissions import manager_required
 from ..extensions import db
+from ..spreadsheets import csv_response
 from ..timeutils import local_to_utc, to_local, utcnow
 from .models import AuditRecord
 
@@ -113,14 +112,6 @@ def index():
     return render_template("audit/index.html", form=form, page=page, args=_filter_args(), action_label=action_label)
 
 
-def _csv_cell(value) -> str:
-    """Text as a spreadsheet shows it, with formula-looking cells defused (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        text = "'" + text
-    return text
-
-
 @bp.app_template_filter("audit_json")
 def _json(value) -> str:
     """Before/after as readable JSON (Chinese kept as is, not \\u escapes)."""
@@ -138,25 +129,11 @@ def export():
                _("Object id"), _("Object"), _("Before"), _("After"), _("Request id")]
     query = filtered_query(form).limit(EXPORT_LIMIT).execution_options(yield_per=1000)
 
-    def generate():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")  # the BOM makes Excel read UTF-8 (Chinese names) correctly
-        writer.writerow(headers)
+    def rows():  # run as the response streams (the query's server-side cursor lives in that transaction)
         for row in db.session.scalars(query):
-            writer.writerow([_csv_cell(v) for v in (
-                to_local(row.created_at).strftime("%Y-%m-%d %H:%M:%S"),
-                row.actor.name if row.actor else "",
-                row.actor.email if row.actor else "",
-                action_label(row.action), row.action, row.target_type, row.target_id, row.target_label,
-                _json(row.before), _json(row.after), row.request_id,
-            )])
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+            yield (to_local(row.created_at).strftime("%Y-%m-%d %H:%M:%S"), row.actor.name if row.actor else "",
+                   row.actor.email if row.actor else "", action_label(row.action), row.action, row.target_type,
+                   row.target_id, row.target_label, _json(row.before), _json(row.after), row.request_id)
 
     filename = "audit-" + to_local(utcnow()).strftime("%Y%m%d-%H%M") + ".csv"
-    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_response(filename, rows(), headers)

@@ -2,10 +2,6 @@
 leaderboard and the founder's result. Views parse, load, check access, call a service, commit once."""
 from __future__ import annotations
 
-import csv
-import io
-import tempfile
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -13,11 +9,12 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..accounts.permissions import judge_required, manager_required
-from ..applications.models import Application, Team
+from ..applications.models import Application
 from ..competitions.models import Competition, Round, Track
 from ..errors import DomainError
 from ..extensions import db
 from ..pagecache import one_statement_post
+from ..spreadsheets import csv_response, xlsx_response
 from . import services
 from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
 
@@ -215,7 +212,7 @@ def my_scores_csv(round_id: int):
                      + [values.get(str(c.id), "") for c in rnd.criteria]
                      + [round(a.score.total, 2) if a.score and a.score.total is not None else "",
                         a.score.status if a.score else ""])
-    return _csv_response(f"my-scores-round-{rnd.id}.csv", header, lines)
+    return csv_response(f"my-scores-round-{rnd.id}.csv", lines, header)
 
 
 def _entry_label(rnd: Round, app: Application) -> str:
@@ -408,40 +405,6 @@ def rankings(round_id: int):
 RANKING_PAGE_SIZE = 100
 
 
-def _csv_response(filename: str, header: list, rows: list) -> Response:
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    return Response(buf.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-def _safe(value):
-    """Spreadsheet formula injection: text starting with = + - @ is shown as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
-def _xlsx_response(filename: str, header: list, rows: list) -> Response:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    sheet = wb.create_sheet("data")
-    sheet.append(header)
-    for row in rows:
-        sheet.append([_safe(v) for v in row])
-    with tempfile.TemporaryFile() as spool:
-        wb.save(spool)
-        spool.seek(0)
-        data = spool.read()
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
 def _score_rows(rnd: Round):
     q = (db.select(Assignment).options(selectinload(Assignment.score), selectinload(Assignment.judge),
                                        selectinload(Assignment.application).selectinload(Application.team))
@@ -487,7 +450,7 @@ def export(round_id: int, kind: str, fmt: str):
         abort(404)
     header, rows = _score_rows(rnd) if kind == "scores" else _ranking_rows(rnd)
     name = f"round-{rnd.id}-{kind}.{fmt}"
-    return _csv_response(name, header, rows) if fmt == "csv" else _xlsx_response(name, header, rows)
+    return csv_response(name, rows, header) if fmt == "csv" else xlsx_response(name, rows, header)
 
 
 @bp.route("/manage/judging/rounds/<int:round_id>/advancement", methods=["GET", "POST"])

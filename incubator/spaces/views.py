@@ -3,7 +3,6 @@ actions, the founders' own spaces and the occupancy dashboard. Views parse, load
 call a service and commit once."""
 from __future__ import annotations
 
-import csv
 import io
 import threading
 from collections import OrderedDict
@@ -24,6 +23,7 @@ from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
 from ..pagecache import cached_page, read_only
+from ..spreadsheets import csv_response, xlsx_response
 from ..timeutils import local_today
 from . import floorplan, layout_csv, occupancy, services
 from .forms import (AdmitForm, AllocateForm, BackgroundForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
@@ -34,7 +34,6 @@ from .models import (AWARD_LEVEL_LABELS, SPACE_TYPE_LABELS, SPACE_TYPES, Admissi
 bp = Blueprint("spaces", __name__, url_prefix="/spaces")
 bp.after_request(gzip_large_responses)  # the floor plans are hundreds of KiB of markup
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_LAYOUT_BYTES = 5 * 1024 * 1024
 
 LAYOUT_MESSAGES = {
@@ -290,47 +289,18 @@ def _n(value: float):
     return int(value) if float(value).is_integer() else value
 
 
-def csv_response(rows: list[list], filename: str) -> Response:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # BOM: Excel opens UTF-8 Chinese correctly
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([_spreadsheet_safe(v) for v in row])
-    return Response(buffer.getvalue().encode("utf-8"), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-def xlsx_response(rows: list[list], filename: str, sheet: str) -> Response:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    ws = workbook.create_sheet(sheet[:31])
-    for row in rows:
-        ws.append([_spreadsheet_safe(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return Response(out.getvalue(), mimetype=XLSX_MIME, headers={"Content-Disposition": f"attachment; filename={filename}"})
-
-
-def _spreadsheet_safe(value):
-    # A cell starting with = + - @ is a formula to Excel: a team name must never run as one.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
-
-
 @bp.get("/floors/<int:floor_id>/layout.csv")
 @manager_required
 def export_layout_csv(floor_id: int):
     floor = _get_or_404(Floor, floor_id)
-    return csv_response(_layout_rows(floor), f"layout-{floor.number}F.csv")
+    return csv_response(f"layout-{floor.number}F.csv", _layout_rows(floor))
 
 
 @bp.get("/floors/<int:floor_id>/layout.xlsx")
 @manager_required
 def export_layout_xlsx(floor_id: int):
     floor = _get_or_404(Floor, floor_id)
-    return xlsx_response(_layout_rows(floor), f"layout-{floor.number}F.xlsx", f"{floor.number}F")
+    return xlsx_response(f"layout-{floor.number}F.xlsx", _layout_rows(floor), sheet=f"{floor.number}F")
 
 
 MAX_BACKGROUND_BYTES = 5 * 1024 * 1024
@@ -680,8 +650,8 @@ def export(what: str, ext: str):
         abort(404)
     rows = _lease_export_rows() if what == "leases" else _occupancy_export_rows()
     if ext == "csv":
-        return csv_response(rows, f"{what}.csv")
-    return xlsx_response(rows, f"{what}.xlsx", what)
+        return csv_response(f"{what}.csv", rows)
+    return xlsx_response(f"{what}.xlsx", rows, sheet=what)
 
 
 # --- founders ------------------------------------------------------------------------------------

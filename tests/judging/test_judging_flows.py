@@ -612,6 +612,30 @@ def test_rankings_export_flags_disagreement_in_the_managers_language(app, db, wo
     assert row[2] == str(entry.id) and row[-1] == "是"
 
 
+def test_judging_exports_defuse_a_team_named_like_a_formula(app, db, world, make_user):
+    """The rankings and scores exports, CSV and XLSX, write a project whose name starts with a tab
+    and a team whose name starts with "=" as text (the judging export once checked only = + - @)."""
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, project="\t=cmd|' /C calc'!A0", team="=HYPERLINK(\"http://evil\")")
+    c1, c2 = crit_ids(rnd)
+    world.score(world.assign(rnd, world.judge(), entry), {c1: 8, c2: 6})
+    db.session.commit()
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    base = f"/manage/judging/rounds/{rnd.id}/export"
+    for kind in ("rankings", "scores"):
+        response = m.get(f"{base}/{kind}.csv")
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+        assert "'\t=cmd|' /C calc'!A0" in rows[1] and "'=HYPERLINK(\"http://evil\")" in rows[1]
+        xlsx = m.get(f"{base}/{kind}.xlsx")
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(xlsx.data), read_only=True).worksheets[0]
+        cells = [list(r) for r in sheet.iter_rows(values_only=True)][1]
+        assert "'=HYPERLINK(\"http://evil\")" in cells and not any(str(c).startswith("=") for c in cells if c)
+
+
 def test_ranking_page_matches_ranking_module_on_hand_example(app, db, world, make_user):
     from incubator.judging import ranking
 

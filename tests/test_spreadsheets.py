@@ -1,0 +1,29 @@
+"""Spreadsheet downloads (incubator/spreadsheets.py, used by every export): formula-looking text is
+defused, CSV comes whole and in order however many chunks it is streamed in. Through the views:
+tests/judging/test_judging_flows.py (a team named like a formula), tests/applications and tests/audit."""
+import csv
+import io
+
+import pytest
+from incubator.spreadsheets import csv_chunks, safe_cell
+
+
+@pytest.mark.parametrize("value, written", [
+    ("=1+2", "'=1+2"), ("+86 138", "'+86 138"), ("-3", "'-3"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=cmd", "'\t=cmd"), ("\r=cmd", "'\r=cmd"),
+    ("青创城", "青创城"), ("a=b", "a=b"), ("", ""), (-3, -3), (7.5, 7.5), (None, None),
+])
+def test_formula_looking_text_gets_a_leading_quote_and_nothing_else_changes(value, written):
+    assert safe_cell(value) == written
+
+
+def test_csv_streamed_in_chunks_is_the_whole_file_in_order():
+    rows = [[i, f"项目{i}", "=HYPERLINK(\"x\")" if i % 1000 == 0 else "", round(i / 7, 2)] for i in range(20000)]
+    chunks = list(csv_chunks(iter(rows), ["#", "名称", "备注", "分数"]))
+    assert len(chunks) > 2 and all(isinstance(c, bytes) for c in chunks)
+    text = b"".join(chunks).decode("utf-8")
+    assert text.startswith("\ufeff")
+    parsed = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert parsed[0] == ["#", "名称", "备注", "分数"] and len(parsed) == 20001
+    assert parsed[1] == ["0", "项目0", "'=HYPERLINK(\"x\")", "0.0"]
+    assert [r[0] for r in parsed[1:]] == [str(i) for i in range(20000)]
