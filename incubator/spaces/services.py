@@ -32,7 +32,7 @@ from ..extensions import db
 from ..notifications.services import notify, queue_mail
 from ..timeutils import local_today, utcnow
 from . import suggest as suggest_mod
-from .models import (REMINDER_DAYS, SPACE_TYPES, Admission, Floor, Lease, LeaseReminder, Space,
+from .models import (REMINDER_DAYS, SPACE_TYPES, Admission, Building, Floor, Lease, LeaseReminder, Space,
                      SpaceOutage, SpaceRequest, Zone)
 
 
@@ -155,6 +155,64 @@ def admit_team(manager, team: Team, note: str = "", *, award_level_rank: int | N
 
 
 # --- the building -----------------------------------------------------------------------------
+
+def update_building(manager, building: Building, name: str, address: str) -> Building:
+    name, address = name.strip(), (address or "").strip()
+    if not name:
+        raise DomainError(_l("Give the building a name."), field="name")
+    if db.session.scalar(db.select(Building.id).where(Building.name == name, Building.id != building.id)):
+        raise Conflict(_l("A building with this name exists already."), field="name")
+    before = {"name": building.name, "address": building.address}
+    building.name, building.address = name, address
+    record(manager, "spaces.building_updated", building, before=before, after={"name": name, "address": address})
+    return building
+
+
+def delete_building(manager, building: Building) -> None:
+    """Only an empty building goes: its floors hold spaces and the history of their leases."""
+    if building.floors:
+        raise Conflict(_l("This building still has floors: delete them first."))
+    record(manager, "spaces.building_deleted", ("buildings", building.id, building.name))
+    db.session.delete(building)
+
+
+def update_floor(manager, floor: Floor, number: int, name: str, plan_width: float, plan_height: float) -> Floor:
+    """Number, name and plan size. The plan must still hold every space drawn on it."""
+    if db.session.scalar(db.select(Floor.id).where(Floor.building_id == floor.building_id, Floor.number == number,
+                                                   Floor.id != floor.id)):
+        raise Conflict(_l("This floor exists already."), field="number")
+    right, bottom = db.session.execute(db.select(db.func.max(Space.x + Space.w), db.func.max(Space.y + Space.h))
+                                       .where(Space.floor_id == floor.id)).one()
+    if right is not None and (plan_width < right or plan_height < bottom):
+        needed = {"w": format(right, "g"), "h": format(bottom, "g")}
+        raise DomainError(_l("The plan must hold the spaces drawn on it: at least %(w)s wide and %(h)s high.",
+                             **needed), field="plan_width")
+    before = {"number": floor.number, "name": floor.name, "plan_width": floor.plan_width,
+              "plan_height": floor.plan_height}
+    floor.number, floor.name = number, (name or "").strip() or f"{number}F"
+    floor.plan_width, floor.plan_height = plan_width, plan_height
+    db.session.flush()
+    touch_plans(floor_ids=[floor.id])
+    record(manager, "spaces.floor_updated", floor, before=before,
+           after={"number": floor.number, "name": floor.name, "plan_width": plan_width, "plan_height": plan_height})
+    return floor
+
+
+def delete_floor(manager, floor: Floor) -> str | None:
+    """A floor whose spaces were never leased goes, with its zones and spaces. Returns the storage key
+    of its plan image, for the caller to remove once the deletion is committed."""
+    leased = db.session.scalar(db.select(db.func.count(Lease.id)).join(Space, Space.id == Lease.space_id)
+                               .where(Space.floor_id == floor.id))
+    if leased:
+        raise Conflict(_l("Spaces on this floor have leases (current or past), which must stay on record: "
+                          "the floor cannot be deleted."))
+    key = floor.background_key
+    record(manager, "spaces.floor_deleted", ("floors", floor.id, floor.audit_label))
+    db.session.execute(db.delete(Space).where(Space.floor_id == floor.id))  # (outages go with them)
+    db.session.delete(floor)  # and its zones
+    db.session.flush()
+    return key
+
 
 def free_spaces_query(start: date, end: date, *, floor_id: int | None = None, exclude_lease_ids: Iterable[int] = ()):
     """Spaces with no active lease and no outage overlapping [start, end)."""

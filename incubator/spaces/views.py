@@ -230,6 +230,98 @@ def create_floor():
     return redirect(url_for("spaces.import_layout", floor_id=floor.id))
 
 
+def _setup_page(form, status: int, title: str, delete_url: str, delete_note: str, fields: list):
+    return render_template("spaces/edit.html", form=form, title=title, delete_url=delete_url, delete_note=delete_note,
+                           fields=fields, confirm=ConfirmForm()), (status if form.errors else 200)
+
+
+def _save_setup(form, save, done: str, default_field: str):
+    """(redirect, None) once `save` ran and was committed; (None, status) for the form page again,
+    with a refusal's message under its field (400 for bad input, the refusal's own status)."""
+    if not form.validate_on_submit():
+        return None, 400
+    try:
+        save()
+    except DomainError as exc:
+        db.session.rollback()
+        getattr(form, exc.field or default_field).errors.append(exc.message)
+        return None, exc.status_code
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("spaces.manage")), None
+
+
+def _refused(exc: DomainError, back: str):
+    db.session.rollback()
+    _flash_error(exc)
+    return redirect(back)
+
+
+@bp.route("/buildings/<int:building_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit_building(building_id: int):
+    building = _get_or_404(Building, building_id)
+    form = BuildingForm(obj=building)
+    saved, status = _save_setup(form, lambda: services.update_building(current_user, building, form.name.data,
+                                                                        form.address.data), _("Building saved."), "name")
+    return saved or _setup_page(form, status, _("Edit building"),
+                                url_for("spaces.delete_building", building_id=building_id),
+                                _("Only a building without floors can be deleted."), [form.name, form.address])
+
+
+@bp.post("/buildings/<int:building_id>/delete")
+@manager_required
+def delete_building(building_id: int):
+    building = _get_or_404(Building, building_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.delete_building(current_user, building)
+    except DomainError as exc:
+        return _refused(exc, url_for("spaces.edit_building", building_id=building_id))
+    db.session.commit()
+    flash(_("Building deleted."), "success")
+    return redirect(url_for("spaces.manage"))
+
+
+@bp.route("/floors/<int:floor_id>/edit", methods=["GET", "POST"])
+@manager_required
+def edit_floor(floor_id: int):
+    floor = _get_or_404(Floor, floor_id)
+    form = FloorForm(obj=floor)
+    del form.building_id  # a floor stays in its building
+    saved, status = _save_setup(form, lambda: services.update_floor(
+        current_user, floor, form.number.data, form.name.data, form.plan_width.data, form.plan_height.data),
+        _("Floor saved."), "number")
+    return saved or _setup_page(form, status, _("Edit floor"), url_for("spaces.delete_floor", floor_id=floor_id),
+                                _("Deleting a floor deletes its zones and spaces; a floor whose spaces were ever "
+                                  "leased cannot be deleted."),
+                                [form.number, form.name, form.plan_width, form.plan_height])
+
+
+@bp.post("/floors/<int:floor_id>/delete")
+@manager_required
+def delete_floor(floor_id: int):
+    from ..storage.client import get_storage
+
+    floor = _get_or_404(Floor, floor_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        image_key = services.delete_floor(current_user, floor)
+    except DomainError as exc:
+        return _refused(exc, url_for("spaces.edit_floor", floor_id=floor_id))
+    db.session.commit()
+    if image_key:  # after the commit: a failed removal leaves an unused object, never a floor without its image
+        try:
+            get_storage().delete(image_key)
+        except Exception:
+            current_app.logger.warning("floor %s deleted; its plan image %s stays in storage", floor_id, image_key,
+                                       exc_info=True)
+    flash(_("Floor deleted."), "success")
+    return redirect(url_for("spaces.manage"))
+
+
 def _read_layout_upload(storage) -> object:
     data = storage.read(MAX_LAYOUT_BYTES + 1)
     if len(data) > MAX_LAYOUT_BYTES:

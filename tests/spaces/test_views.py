@@ -11,7 +11,7 @@ from markupsafe import escape
 from incubator.spaces import services
 from incubator.spaces.models import Lease, Space
 
-from tests.conftest import csrf_from, post_form
+from tests.conftest import csrf_from, login, post_form
 
 GOOD_CSV = ("code,floor,zone,type,capacity,x,y,width,height,features\n"
             "3F-C-001,3,C,desk_hot,1,1600,0,100,80,power\n"
@@ -269,3 +269,81 @@ def test_manager_moves_a_team_by_space_codes(client, db, world, login_as):
     db.session.expire_all()
     active = db.session.scalars(sa.select(Lease).where(Lease.status == "active", Lease.start_date > today)).all()
     assert sorted(lease.space.code for lease in active) == ["3F-B-001", "3F-B-002"]
+
+
+def test_manager_edits_a_building_and_a_floor_and_bad_input_keeps_what_was_saved(client, db, world, login_as):
+    from incubator.audit.models import AuditRecord
+    from incubator.spaces.models import Building, Floor
+
+    floor = world.floor
+    building_id, floor_id = floor.building_id, floor.id
+    db.session.add(Building(name="二号楼", address=""))
+    db.session.commit()
+    login_as(world.manager)
+    assert "/spaces/floors/%d/edit" % floor_id in client.get("/spaces/").get_data(as_text=True)
+
+    edit = f"/spaces/buildings/{building_id}/edit"
+    response = post_form(client, edit, {"name": "二号楼", "address": "x"})  # another building's name
+    assert response.status_code == 409 and "同名" in response.get_data(as_text=True)
+    assert post_form(client, edit, {"name": "青创城主楼", "address": "嘉兴市南湖区亚太路"}).status_code == 302
+
+    edit = f"/spaces/floors/{floor_id}/edit"
+    # The spaces reach x = 1270 and y = 900: a smaller plan is refused, with the size it needs.
+    response = post_form(client, edit, {"number": 3, "name": "", "plan_width": 1000, "plan_height": 1200})
+    assert response.status_code == 400 and "1270" in response.get_data(as_text=True)
+    assert post_form(client, edit, {"number": 5, "name": "", "plan_width": 1300, "plan_height": 950}).status_code == 302
+
+    db.session.expire_all()
+    building, floor = db.session.get(Building, building_id), db.session.get(Floor, floor_id)
+    assert (building.name, building.address) == ("青创城主楼", "嘉兴市南湖区亚太路")
+    assert (floor.number, floor.label, floor.plan_width, floor.plan_height) == (5, "5F", 1300, 950)
+    actions = set(db.session.scalars(sa.select(AuditRecord.action)))
+    assert {"spaces.building_updated", "spaces.floor_updated"} <= actions
+
+
+def test_a_floor_goes_only_if_never_leased_and_a_building_only_when_empty(app, client, db, world, login_as,
+                                                                         make_user):
+    from incubator.enums import Role
+    from incubator.spaces.models import Building, Floor, Zone
+
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=10))
+    db.session.commit()
+    floor_id, building_id = world.floor.id, world.floor.building_id
+    spaces_before = _space_count(db)
+
+    founder_client = app.test_client()
+    login(founder_client, make_user(Role.FOUNDER, email="f2@example.cn"))
+    assert post_form(founder_client, f"/spaces/floors/{floor_id}/delete", {}, csrf_page="/").status_code == 403
+    login_as(world.manager)
+    assert client.post(f"/spaces/floors/{floor_id}/delete", data={}).status_code == 400  # no CSRF token
+
+    response = post_form(client, f"/spaces/floors/{floor_id}/delete", {}, csrf_page=f"/spaces/floors/{floor_id}/edit",
+                         follow_redirects=True)
+    assert response.status_code == 200 and _space_count(db) == spaces_before  # leased once: refused, nothing lost
+    assert "租约记录须保留" in response.get_data(as_text=True)
+    assert db.session.get(Floor, floor_id) is not None
+    response = post_form(client, f"/spaces/buildings/{building_id}/delete", {},
+                         csrf_page=f"/spaces/buildings/{building_id}/edit", follow_redirects=True)
+    assert db.session.get(Building, building_id) is not None and "请先删除楼层" in response.get_data(as_text=True)
+
+    # A new floor with a layout but no lease goes, with its zones and spaces.
+    db.session.add(Floor(building_id=building_id, number=7, name="", plan_width=2000, plan_height=1200))
+    db.session.commit()
+    new_id = db.session.scalar(sa.select(Floor.id).where(Floor.number == 7))
+    assert _upload(client, new_id, GOOD_CSV.replace("3F-", "7F-").replace(",3,", ",7,").encode()).status_code == 302
+    assert _space_count(db) == spaces_before + 3
+    response = post_form(client, f"/spaces/floors/{new_id}/delete", {}, csrf_page=f"/spaces/floors/{new_id}/edit")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Floor, new_id) is None and _space_count(db) == spaces_before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Zone).where(Zone.floor_id == new_id)) == 0
+
+    empty = Building(name="空楼", address="")
+    db.session.add(empty)
+    db.session.commit()
+    empty_id = empty.id
+    assert post_form(client, f"/spaces/buildings/{empty_id}/delete", {},
+                     csrf_page=f"/spaces/buildings/{empty_id}/edit").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Building, empty_id) is None
