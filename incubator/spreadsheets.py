@@ -3,9 +3,9 @@
 * Every text cell that a spreadsheet would read as a formula (starting with = + - @, a tab or a
   carriage return; OWASP "CSV injection") is written with a leading quote, so a team called
   "=HYPERLINK(...)" stays text in Excel and WPS.
-* CSV is UTF-8 with a BOM (Excel then reads Chinese correctly) and is streamed in chunks: an export
-  of tens of thousands of rows never sits whole in memory; rows may come from a generator over
-  the database (inside the request context).
+* CSV is UTF-8 with a BOM (Excel then reads Chinese correctly). Rows from a generator over the
+  database are streamed in chunks (inside the request context): an export of tens of thousands of
+  rows never sits whole in memory.
 * XLSX comes from openpyxl's write-only workbook (rows are not kept); the finished file, a zip that
   cannot be written front to back, is spooled to a temporary file and streamed from there.
 """
@@ -58,8 +58,13 @@ def csv_chunks(rows: Iterable[Sequence], header: Sequence | None = None) -> Iter
 
 
 def csv_response(filename: str, rows: Iterable[Sequence], header: Sequence | None = None) -> Response:
-    return Response(stream_with_context(csv_chunks(rows, header)), mimetype="text/csv; charset=utf-8",
-                    headers=_disposition(filename))
+    """Rows already in memory (a list) make one body, which a blueprint's gzip hook may compress;
+    rows from a generator (the database) are streamed as they come."""
+    if isinstance(rows, list):
+        body = b"".join(csv_chunks(rows, header))
+    else:
+        body = stream_with_context(csv_chunks(rows, header))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers=_disposition(filename))
 
 
 def xlsx_response(filename: str, rows: Iterable[Sequence], header: Sequence | None = None,

@@ -27,3 +27,14 @@ def test_csv_streamed_in_chunks_is_the_whole_file_in_order():
     assert parsed[0] == ["#", "名称", "备注", "分数"] and len(parsed) == 20001
     assert parsed[1] == ["0", "项目0", "'=HYPERLINK(\"x\")", "0.0"]
     assert [r[0] for r in parsed[1:]] == [str(i) for i in range(20000)]
+
+
+def test_rows_in_memory_make_one_body_and_rows_from_a_generator_stream(app):
+    from incubator.spreadsheets import csv_response
+
+    rows = [[i, "青创城"] for i in range(10)]
+    with app.test_request_context():
+        whole, streamed = csv_response("a.csv", rows, ["#", "名"]), csv_response("b.csv", iter(rows), ["#", "名"])
+        assert not whole.is_streamed and streamed.is_streamed
+        assert whole.get_data() == b"".join(streamed.response)
+        assert whole.headers["Content-Disposition"] == 'attachment; filename="a.csv"'
