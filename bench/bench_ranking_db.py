@@ -200,6 +200,7 @@ def main() -> None:
         def run():
             resp = client.get(path)
             assert resp.status_code == 200, resp.status_code
+            resp.get_data()  # the whole body, also when the response is streamed
             check(resp)
         return run
 
