@@ -159,3 +159,46 @@ def test_audit_list_runs_fixed_number_of_queries(client, db, make_user, login_as
     assert with_10 == with_50
     body = client.get(url).get_data(as_text=True)
     assert body.count("智能养老项目") == 50
+
+
+def _recorded_action_codes() -> set[str]:
+    """Every action code the platform's code records: literals passed to record()/record_now(), given
+    as an `action` (argument, default or fallback), and the set-up items' f"{table}.reorder" and
+    f"{table}.delete"."""
+    import re
+    from pathlib import Path
+
+    import incubator
+    from incubator.competitions.models import CustomQuestion, Criterion, Round, Track
+
+    code = r'"([a-z_]+\.[a-z_.]+)"'
+    patterns = [re.compile(r"\brecord(?:_now)?\((?:[^,()]|\([^()]*\))+,\s*" + code),  # record(actor, "x.y"
+                re.compile(r"\baction(?::\s*str)?\s*=\s*" + code),  # action = "x.y", action: str = "x.y"
+                re.compile(r"\baction\s*=\s*" + code + r"\s+if\b[^\n]*else\s+" + code),
+                re.compile(r"\baction or\s+" + code)]
+    found = set()
+    for path in Path(incubator.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for pattern in patterns:
+            for match in pattern.finditer(text):
+                found.update(g for g in match.groups() if g)
+    for model in (Track, Round, Criterion, CustomQuestion):
+        found.update({f"{model.__tablename__}.reorder", f"{model.__tablename__}.delete"})
+    return found
+
+
+def test_every_recorded_action_has_a_readable_name_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from incubator.audit.views import ACTION_LABELS, action_label
+
+    codes = _recorded_action_codes()
+    assert {"judging.score.submit", "judging.score.draft", "spaces.lease_ended_early", "criteria.delete"} <= codes
+    assert codes - ACTION_LABELS.keys() == set()
+    with app.test_request_context():
+        with force_locale("en"):
+            english = {c: action_label(c) for c in codes}
+        with force_locale("zh_CN"):
+            chinese = {c: action_label(c) for c in codes}
+    assert english["spaces.lease_moved"] == "Team moved to other spaces" and chinese["spaces.lease_moved"] == "调换工位"
+    assert {c for c in codes if chinese[c] == english[c]} == set()  # every name translated
