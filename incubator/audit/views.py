@@ -111,6 +111,41 @@ ACTION_LABELS = {
 }
 
 
+# Readable names of the objects audit rows point at: a table's name (the record's target type), or
+# "job" for a scheduled job run by hand.
+TARGET_LABELS = {
+    "users": _l("Account"),
+    "invitations": _l("Invitation"),
+    "outbox_messages": _l("Mail"),
+    "job": _l("Scheduled job"),
+    "competitions": _l("Competition"),
+    "tracks": _l("Track"),
+    "rounds": _l("Round"),
+    "criteria": _l("Rubric criterion"),
+    "custom_questions": _l("Application question"),
+    "teams": _l("Team"),
+    "applications": _l("Application"),
+    "decks": _l("Pitch deck"),
+    "judge_profiles": _l("Judge profile"),
+    "judge_conflicts": _l("Conflict of interest"),
+    "assignments": _l("Judge assignment"),
+    "scores": _l("Score"),
+    "round_states": _l("Round status"),
+    "round_results": _l("Result of an entry in a round"),
+    "buildings": _l("Building"),
+    "floors": _l("Floor"),
+    "spaces": _l("Space"),
+    "space_requests": _l("Space request"),
+    "leases": _l("Lease"),
+    "admissions": _l("Admission"),
+}
+
+
+def target_label(kind: str) -> str:
+    label = TARGET_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
 def action_label(code: str) -> str:
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
@@ -163,7 +198,7 @@ def _filter_form() -> tuple[AuditFilterForm, bool]:
     actions = db.session.scalars(db.select(AuditRecord.action).distinct().order_by(AuditRecord.action)).all()
     types = db.session.scalars(db.select(AuditRecord.target_type).distinct().order_by(AuditRecord.target_type)).all()
     form.action.choices = [("", _("Any action"))] + [(a, action_label(a)) for a in actions]
-    form.target_type.choices = [("", _("Any type"))] + [(t, t) for t in types]
+    form.target_type.choices = [("", _("Any type"))] + [(t, target_label(t)) for t in types]
     valid = form.validate()
     return form, valid
 
@@ -179,9 +214,10 @@ def index():
     form, valid = _filter_form()
     if not valid:
         return render_template("audit/index.html", form=form, page=None, args=_filter_args(),
-                               action_label=action_label), 400
+                               action_label=action_label, target_label=target_label), 400
     page = db.paginate(filtered_query(form), per_page=PAGE_SIZE, error_out=False, count=True)
-    return render_template("audit/index.html", form=form, page=page, args=_filter_args(), action_label=action_label)
+    return render_template("audit/index.html", form=form, page=page, args=_filter_args(), action_label=action_label,
+                           target_label=target_label)
 
 
 @bp.app_template_filter("audit_json")
@@ -196,7 +232,7 @@ def export():
     form, valid = _filter_form()
     if not valid:
         return render_template("audit/index.html", form=form, page=None, args=_filter_args(),
-                               action_label=action_label), 400
+                               action_label=action_label, target_label=target_label), 400
     headers = [_("Time (Beijing)"), _("Person"), _("Email"), _("Action"), _("Action code"), _("Object type"),
                _("Object id"), _("Object"), _("Before"), _("After"), _("Request id")]
     query = filtered_query(form).limit(EXPORT_LIMIT).execution_options(yield_per=1000)
@@ -204,8 +240,9 @@ def export():
     def rows():  # run as the response streams (the query's server-side cursor lives in that transaction)
         for row in db.session.scalars(query):
             yield (to_local(row.created_at).strftime("%Y-%m-%d %H:%M:%S"), row.actor.name if row.actor else "",
-                   row.actor.email if row.actor else "", action_label(row.action), row.action, row.target_type,
-                   row.target_id, row.target_label, _json(row.before), _json(row.after), row.request_id)
+                   row.actor.email if row.actor else "", action_label(row.action), row.action,
+                   target_label(row.target_type), row.target_id, row.target_label, _json(row.before),
+                   _json(row.after), row.request_id)
 
     filename = "audit-" + to_local(utcnow()).strftime("%Y%m%d-%H%M") + ".csv"
     return csv_response(filename, rows(), headers)

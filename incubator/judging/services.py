@@ -678,7 +678,7 @@ def _score_writes(dialect: str):
                                     table.c.version == sa.bindparam("seen_version"), table.c.status == "draft")
              .values(**values).returning(table.c.id))
     if dialect == "postgresql":
-        return with_audit_row(first, "score"), with_audit_row(later, "score"), True
+        return with_audit_row(first, "scores"), with_audit_row(later, "scores"), True
     return first, later, False
 
 
@@ -724,7 +724,7 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
     if score_id is None:  # another tab or device saved first
         raise Conflict(STALE_SCORE)
     if not audited:
-        record_now(judge, action, ("score", score_id), after=audit_after)
+        record_now(judge, action, ("scores", score_id), after=audit_after)
     return score_id
 
 
@@ -739,7 +739,7 @@ def reopen_score(manager: User, score: Score) -> None:
     score.submitted_at = None
     score.version += 1
     db.session.flush()
-    record(manager, "judging.score.reopen", ("score", score.id), after={"assignment_id": score.assignment_id})
+    record(manager, "judging.score.reopen", ("scores", score.id), after={"assignment_id": score.assignment_id})
     judge = score.assignment.judge
     notify(judge, "judging_reopened", f"组织方重新开放了你对项目 #{score.assignment.application_id} 的评分。",
            f"The organisers reopened your score of entry #{score.assignment.application_id}.",

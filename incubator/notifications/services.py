@@ -114,6 +114,6 @@ def retry_failed_mail(actor, message_id: int) -> bool:
     before = {"state": message.state, "attempts": message.attempts, "last_error": message.last_error}
     if not requeue(message_id):
         return False
-    record(actor, "mail.retry", ("outbox_message", message_id, message.recipient), before=before,
+    record(actor, "mail.retry", ("outbox_messages", message_id, message.recipient), before=before,
            after={"state": "pending"})
     return True

@@ -677,7 +677,7 @@ def send_end_reminders(today: date | None = None) -> int:
         team = group[0].team
         _tell_team(team, "spaces_reminder", f"租期将于 {threshold} 天内结束：{zh}。如需续租请联系园区管理员。",
                    f"Your lease ends within {threshold} days: {en}. Contact the managers to renew.", _team_link(team))
-        record(None, "spaces.lease_reminder", ("team", team.id, team.name), after={"days": threshold, "end": str(end)})
+        record(None, "spaces.lease_reminder", ("teams", team.id, team.name), after={"days": threshold, "end": str(end)})
     db.session.flush()
     return sum(len(g) for g in groups.values())
 

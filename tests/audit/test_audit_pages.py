@@ -202,3 +202,23 @@ def test_every_recorded_action_has_a_readable_name_in_both_languages(app):
             chinese = {c: action_label(c) for c in codes}
     assert english["spaces.lease_moved"] == "Team moved to other spaces" and chinese["spaces.lease_moved"] == "调换工位"
     assert {c for c in codes if chinese[c] == english[c]} == set()  # every name translated
+
+
+def test_audit_rows_name_their_object_by_its_table_so_an_objects_history_is_whole(app):
+    """Hand-made target types (record(..., ("kind", id))) are table names too, or "job": an object's
+    history (the audit page filtered by type and id) then holds every row about it. Each has a name."""
+    import re
+    from pathlib import Path
+
+    import incubator
+    from incubator.audit.views import TARGET_LABELS
+    from incubator.extensions import db
+
+    kinds = set()
+    for path in Path(incubator.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        kinds.update(re.findall(r'\brecord(?:_now)?\((?:[^,()]|\([^()]*\))+,\s*"[a-z_.]+",\s*\("([a-z_]+)"', text))
+        kinds.update(re.findall(r'\bwith_audit_row\([^,]+,\s*"([a-z_]+)"\)', text))
+    assert {"scores", "teams", "outbox_messages", "job"} <= kinds
+    tables = set(db.metadata.tables) | {"job"}
+    assert kinds - tables == set() and TARGET_LABELS.keys() - tables == set() and kinds <= TARGET_LABELS.keys()

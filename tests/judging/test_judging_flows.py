@@ -289,6 +289,9 @@ def test_score_draft_then_submit_locks_and_stale_tab_gets_conflict(app, db, worl
     assert mpost(m, f"/manage/judging/scores/{s.id}/reopen").status_code == 302
     db.session.expire_all()
     assert db.session.get(Score, s.id).status == "draft"
+    # The score's history in the audit trail: the judge's saves and the manager's reopening, by name.
+    history = m.get(f"/manage/audit/?target_type=scores&target_id={s.id}").get_data(as_text=True)
+    assert all(name in history for name in ("保存评分草稿", "提交评分", "重新开放评分", ">得分 #"))
 
 
 def test_score_post_validates_against_the_rubric_as_changed_a_moment_ago(app, db, world):
