@@ -195,10 +195,13 @@ def recuse(assignment_id: int):
     return redirect(url_for(".queue"))
 
 
-@bp.get("/judging/rounds/<int:round_id>/my-scores.csv")
+@bp.get("/judging/rounds/<int:round_id>/my-scores.<fmt>")
 @judge_required
-def my_scores_csv(round_id: int):
-    """The judge's own scores of a round (identity hidden in blind rounds, as on every judge page)."""
+def my_scores(round_id: int, fmt: str):
+    """The judge's own scores of a round, CSV or XLSX (identity hidden in blind rounds, as on every
+    judge page)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
     rnd = _get(Round, round_id)
     rows = [a for r in services.judge_queue(_me()) if r["round"].id == rnd.id for a in r["assignments"]]
     if not rows:
@@ -212,7 +215,8 @@ def my_scores_csv(round_id: int):
                      + [values.get(str(c.id), "") for c in rnd.criteria]
                      + [round(a.score.total, 2) if a.score and a.score.total is not None else "",
                         a.score.status if a.score else ""])
-    return csv_response(f"my-scores-round-{rnd.id}.csv", lines, header)
+    name = f"my-scores-round-{rnd.id}.{fmt}"
+    return csv_response(name, lines, header) if fmt == "csv" else xlsx_response(name, lines, header)
 
 
 def _entry_label(rnd: Round, app: Application) -> str:

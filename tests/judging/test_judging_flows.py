@@ -228,12 +228,18 @@ def test_blind_round_hides_team_identity_on_every_judge_page_and_export(app, db,
     c = client_for(app, judge)
     pages = [c.get("/judging/"), c.get(f"/judging/assignments/{a.id}"),
              c.get(f"/judging/rounds/{rnd.id}/my-scores.csv")]
+    xlsx = c.get(f"/judging/rounds/{rnd.id}/my-scores.xlsx")
+    assert xlsx.status_code == 200
+    from openpyxl import load_workbook
+
+    cells = " ".join(str(v) for row in load_workbook(io.BytesIO(xlsx.data), read_only=True).worksheets[0]
+                     .iter_rows(values_only=True) for v in row if v is not None)
     for r in pages:
         assert r.status_code == 200
         body = r.get_data(as_text=True)
         for secret in ("秘密大学", "隐身科技", "隐身团队", "隐身项目", "队长"):
-            assert secret not in body
-    assert f"#{entry.id}" in pages[1].get_data(as_text=True)
+            assert secret not in body and secret not in cells
+    assert f"#{entry.id}" in pages[1].get_data(as_text=True) and f"#{entry.id}" in cells
 
 
 # --- scoring -------------------------------------------------------------------------------------
