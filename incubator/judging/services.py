@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gc
 import json
+import statistics
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -861,6 +862,27 @@ def judge_distribution(rnd: Round) -> list[dict]:
         peak = max(buckets) or 1
         out.append({"judge": users[judge_id], "count": len(totals), "mean": sum(totals) / len(totals),
                     "buckets": buckets, "heights": [round(b / peak * 100) for b in buckets]})
+    return out
+
+
+def judge_summary(rnd: Round) -> list[dict]:
+    """Per judge of the round (active assignments): assigned, submitted, and the mean, population std,
+    lowest and highest of their submitted totals (None before any), by judge name."""
+    per_judge = progress(rnd)["per_judge"]
+    totals: dict[int, list[float]] = defaultdict(list)
+    for judge_id, total in db.session.execute(
+            db.select(Assignment.judge_id, Score.total).join(Score, Score.assignment_id == Assignment.id)
+            .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted",
+                   Score.total.is_not(None))):
+        totals[judge_id].append(total)
+    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(per_judge) or [0])))}
+    out = []
+    for judge_id, (done, assigned) in per_judge.items():
+        ts = totals.get(judge_id, [])
+        out.append({"judge": users[judge_id], "assigned": assigned, "submitted": done,
+                    "mean": statistics.fmean(ts) if ts else None, "std": statistics.pstdev(ts) if ts else None,
+                    "min": min(ts) if ts else None, "max": max(ts) if ts else None})
+    out.sort(key=lambda d: (d["judge"].name, d["judge"].id))
     return out
 
 

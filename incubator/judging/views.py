@@ -446,13 +446,30 @@ def _ranking_rows(rnd: Round):
     return header, rows
 
 
+def _judge_rows(rnd: Round):
+    header = [_("Judge"), _("Email"), _("Assigned"), _("Submitted"), _("Mean total"), _("Std"), _("Lowest"),
+              _("Highest")]
+
+    def num(value):
+        return "" if value is None else round(value, 2)
+
+    rows = [[d["judge"].name, d["judge"].email, d["assigned"], d["submitted"], num(d["mean"]), num(d["std"]),
+             num(d["min"]), num(d["max"])] for d in services.judge_summary(rnd)]
+    return header, rows
+
+
+EXPORTS = {"scores": _score_rows, "rankings": _ranking_rows, "judges": _judge_rows}
+
+
 @bp.get("/manage/judging/rounds/<int:round_id>/export/<kind>.<fmt>")
 @manager_required
 def export(round_id: int, kind: str, fmt: str):
+    """Every score (a row per judge and entry), the ranking (a row per entry), or a row per judge
+    (their load and how they score: the leniency behind the dashboard's chart); CSV or XLSX."""
     rnd = _round(round_id)
-    if kind not in ("scores", "rankings") or fmt not in ("csv", "xlsx"):
+    if kind not in EXPORTS or fmt not in ("csv", "xlsx"):
         abort(404)
-    header, rows = _score_rows(rnd) if kind == "scores" else _ranking_rows(rnd)
+    header, rows = EXPORTS[kind](rnd)
     name = f"round-{rnd.id}-{kind}.{fmt}"
     return csv_response(name, rows, header) if fmt == "csv" else xlsx_response(name, rows, header)
 

@@ -621,6 +621,28 @@ def test_rankings_export_flags_disagreement_in_the_managers_language(app, db, wo
     assert row[2] == str(entry.id) and row[-1] == "是"
 
 
+def test_per_judge_export_gives_each_judges_load_and_how_they_score(app, db, world, make_user):
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    e1, e2 = world.entry(comp), world.entry(comp)
+    c1, c2 = crit_ids(rnd)
+    harsh, idle = world.judge(), world.judge()
+    world.score(world.assign(rnd, harsh, e1), {c1: 10, c2: 10})  # 100
+    world.score(world.assign(rnd, harsh, e2), {c1: 5, c2: 5})  # 50
+    world.score(world.assign(rnd, idle, e1), {c1: 1, c2: 1}, status="draft")  # a draft does not count
+    db.session.commit()
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    text = m.get(f"/manage/judging/rounds/{rnd.id}/export/judges.csv").get_data(as_text=True)
+    header, *rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert header[:4] == ["评委", "邮箱", "已分配", "已提交"]
+    by_email = {r[1]: r[2:] for r in rows}
+    assert by_email[harsh.email] == ["2", "2", "75.0", "25.0", "50.0", "100.0"]
+    assert by_email[idle.email] == ["1", "0", "", "", "", ""]
+    xlsx = m.get(f"/manage/judging/rounds/{rnd.id}/export/judges.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert m.get(f"/manage/judging/rounds/{rnd.id}/export/nothing.csv").status_code == 404
+
+
 def test_judging_exports_defuse_a_team_named_like_a_formula(app, db, world, make_user):
     """The rankings and scores exports, CSV and XLSX, write a project whose name starts with a tab
     and a team whose name starts with "=" as text (the judging export once checked only = + - @)."""
