@@ -146,6 +146,44 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+class MailCatcher:
+    """`make run`'s SMTP server on loopback: every mail the platform sends (password resets,
+    invitations, notices) is saved as an .eml file under `directory` and announced on the console,
+    so a newcomer can follow the links without a real mail account. aiosmtpd comes with the test
+    extras that `make install` installs."""
+
+    def __init__(self, directory: Path, port: int):
+        self.directory, self.port = Path(directory), port
+        self.controller = None
+
+    def start(self) -> "MailCatcher":
+        from email import message_from_bytes, policy
+
+        from aiosmtpd.controller import Controller
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        catcher = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                data = envelope.original_content or envelope.content
+                name = time.strftime("%Y%m%d-%H%M%S") + f"-{time.monotonic_ns() % 10**9}.eml"
+                (catcher.directory / name).write_bytes(data)
+                msg = message_from_bytes(data, policy=policy.default)
+                print(f"· mail to {', '.join(envelope.rcpt_tos)}: {msg['subject']} -> {catcher.directory / name}",
+                      flush=True)
+                return "250 Message accepted for delivery"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
 def run_dev(host: str = "127.0.0.1", port: int = 5000) -> int:
     """`make run`: everything a newcomer needs, stopped together by Ctrl-C."""
     from config import INSTANCE_DIR, Config
@@ -153,6 +191,7 @@ def run_dev(host: str = "127.0.0.1", port: int = 5000) -> int:
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     children: list[subprocess.Popen] = []
     weed: SeaweedFS | None = None
+    mail: MailCatcher | None = None
     env = dict(os.environ)
 
     def shutdown(*_args):
@@ -166,6 +205,8 @@ def run_dev(host: str = "127.0.0.1", port: int = 5000) -> int:
                 child.kill()
         if weed is not None:
             weed.stop()
+        if mail is not None:
+            mail.stop()
 
     def on_term(_signum, _frame):
         raise KeyboardInterrupt
@@ -180,6 +221,15 @@ def run_dev(host: str = "127.0.0.1", port: int = 5000) -> int:
                 print(f"· starting SeaweedFS on 127.0.0.1:{s3_port} (data in {INSTANCE_DIR / 's3data'})")
                 weed = SeaweedFS(INSTANCE_DIR / "s3data", s3_port=s3_port, access_key=Config.S3_ACCESS_KEY_ID,
                                  secret_key=Config.S3_SECRET_ACCESS_KEY, bucket=Config.S3_BUCKET).start()
+        if not os.environ.get("MAIL_SERVER"):
+            if port_is_open(Config.MAIL_PORT):
+                print(f"· SMTP port {Config.MAIL_PORT} is already serving; mail goes there")
+            else:
+                try:
+                    mail = MailCatcher(INSTANCE_DIR / "mail", Config.MAIL_PORT).start()
+                    print(f"· catching mail on 127.0.0.1:{Config.MAIL_PORT} (saved in {INSTANCE_DIR / 'mail'})")
+                except ImportError:
+                    print("· no SMTP server: mail waits in the outbox (pip install aiosmtpd to catch it)")
         print("· applying migrations")
         subprocess.run(flask + ["db", "upgrade"], check=True, env=env)
         subprocess.run(flask + ["seed-demo"], check=True, env=env)

@@ -182,3 +182,25 @@ def test_outbox_page_forbidden_for_non_managers(client, make_user, login_as, rol
 def test_outbox_page_anonymous_redirects_to_login(client):
     response = client.get("/manage/outbox/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_make_run_catches_mail_in_files_a_newcomer_can_open(app, db, tmp_path, capsys):
+    """`make run` (devstack.run_dev) has no real SMTP server: its MailCatcher saves each mail the
+    outbox sends as an .eml file and names it on the console."""
+    from email import message_from_bytes, policy
+
+    from incubator.devstack import MailCatcher, free_port
+    from incubator.notifications.mailer import deliver_pending
+
+    catcher = MailCatcher(tmp_path / "mail", free_port()).start()
+    try:
+        app.config["MAIL_PORT"] = catcher.port
+        _queue()
+        db.session.commit()
+        assert deliver_pending()["sent"] == 1
+    finally:
+        catcher.stop()
+    (saved,) = list((tmp_path / "mail").glob("*.eml"))
+    msg = message_from_bytes(saved.read_bytes(), policy=policy.default)
+    assert msg["To"] == "founder0@example.cn" and "http://127.0.0.1/reset/0" in msg.get_body(("plain",)).get_content()
+    assert f"mail to founder0@example.cn: {msg['subject']}" in capsys.readouterr().out
