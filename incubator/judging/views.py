@@ -38,6 +38,21 @@ def _fail(exc: DomainError, target: str):
     return redirect(target)
 
 
+def _done(do, success, done_url: str, fail_url: str | None = None):
+    """A view's one write: run the service call `do`; on a refusal roll back and show its message
+    at `fail_url` (`done_url` by default); otherwise commit once, flash `success` (a text, a function
+    of what `do` returned, or None for no message) and go to `done_url`."""
+    try:
+        result = do()
+    except DomainError as exc:
+        return _fail(exc, fail_url or done_url)
+    db.session.commit()
+    message = success(result) if callable(success) else success
+    if message:
+        flash(message, "success")
+    return redirect(done_url)
+
+
 def _ids(name: str) -> list[int]:
     out = []
     for v in request.form.getlist(name):
@@ -72,13 +87,9 @@ def profile():
                                      .order_by(Track.competition_id, Track.position)))
     if request.method == "POST":
         chosen = set(_ids("track_id"))
-        try:
-            services.save_profile(me, request.form.get("organization", ""), [t for t in tracks if t.id in chosen])
-        except DomainError as exc:
-            return _fail(exc, url_for(".profile"))
-        db.session.commit()
-        flash(_("Your judge profile is saved."), "success")
-        return redirect(url_for(".profile"))
+        return _done(lambda: services.save_profile(me, request.form.get("organization", ""),
+                                                   [t for t in tracks if t.id in chosen]),
+                     _("Your judge profile is saved."), url_for(".profile"))
     conflicts = list(db.session.scalars(db.select(JudgeConflict).where(JudgeConflict.judge_id == me.id,
                                                                        JudgeConflict.source == "declared")))
     return render_template("judging/profile.html", profile=prof, tracks=tracks, conflicts=conflicts,
@@ -99,14 +110,9 @@ def declare_conflict():
         if app is None or app.submitted_at is None:
             flash(_("There is no entry with this number."), "danger")
             return redirect(url_for(".profile"))
-    try:
-        services.declare_conflict(me, application=app, organization=request.form.get("organization", ""),
-                                  reason=request.form.get("reason", ""))
-    except DomainError as exc:
-        return _fail(exc, url_for(".profile"))
-    db.session.commit()
-    flash(_("The conflict is recorded; you will not be assigned such entries."), "success")
-    return redirect(url_for(".profile"))
+    organization, reason = request.form.get("organization", ""), request.form.get("reason", "")
+    return _done(lambda: services.declare_conflict(me, application=app, organization=organization, reason=reason),
+                 _("The conflict is recorded; you will not be assigned such entries."), url_for(".profile"))
 
 
 @bp.post("/judging/profile/conflicts/<int:conflict_id>/delete")
@@ -186,13 +192,9 @@ def score_entry(assignment_id: int):
 @judge_required
 def recuse(assignment_id: int):
     a = _visible(assignment_id)
-    try:
-        services.recuse(_me(), a, request.form.get("reason", ""))
-    except DomainError as exc:
-        return _fail(exc, url_for(".score_entry", assignment_id=a.id))
-    db.session.commit()
-    flash(_("You have recused yourself from this entry; the organisers are informed."), "success")
-    return redirect(url_for(".queue"))
+    return _done(lambda: services.recuse(_me(), a, request.form.get("reason", "")),
+                 _("You have recused yourself from this entry; the organisers are informed."), url_for(".queue"),
+                 url_for(".score_entry", assignment_id=a.id))
 
 
 @bp.get("/judging/rounds/<int:round_id>/my-scores.<fmt>")
@@ -295,14 +297,10 @@ def assign_add(round_id: int):
     if not chosen:
         flash(_("Choose entries or a track."), "warning")
         return redirect(url_for(".assignments_page", round_id=rnd.id))
-    try:
-        result = services.assign_manual(_me(), rnd, judge, chosen)
-    except DomainError as exc:
-        return _fail(exc, url_for(".assignments_page", round_id=rnd.id))
-    db.session.commit()
-    flash(_("%(added)s assignments added; %(conflicted)s skipped for conflicts, %(existing)s already there.",
-            **result), "success")
-    return redirect(url_for(".assignments_page", round_id=rnd.id))
+    return _done(lambda: services.assign_manual(_me(), rnd, judge, chosen),
+                 lambda result: _("%(added)s assignments added; %(conflicted)s skipped for conflicts, "
+                                  "%(existing)s already there.", **result),
+                 url_for(".assignments_page", round_id=rnd.id))
 
 
 @bp.post("/manage/judging/rounds/<int:round_id>/assignments/remove")
@@ -328,13 +326,8 @@ def assign_remove_bulk(round_id: int):
 def assign_remove(assignment_id: int):
     a = _get(Assignment, assignment_id)
     round_id = a.round_id
-    try:
-        services.unassign(_me(), a)
-    except DomainError as exc:
-        return _fail(exc, url_for(".assignments_page", round_id=round_id))
-    db.session.commit()
-    flash(_("Assignment removed."), "success")
-    return redirect(url_for(".assignments_page", round_id=round_id))
+    return _done(lambda: services.unassign(_me(), a), _("Assignment removed."),
+                 url_for(".assignments_page", round_id=round_id))
 
 
 @bp.get("/manage/judging/rounds/<int:round_id>/auto")
@@ -352,39 +345,26 @@ def auto_preview(round_id: int):
 @manager_required
 def auto_apply(round_id: int):
     rnd = _round(round_id)
-    try:
-        _batch, n = services.apply_auto_assign(_me(), rnd)
-    except DomainError as exc:
-        return _fail(exc, url_for(".auto_preview", round_id=rnd.id))
-    db.session.commit()
-    flash(_("%(n)s assignments created.", n=n), "success")
-    return redirect(url_for(".assignments_page", round_id=rnd.id))
+    return _done(lambda: services.apply_auto_assign(_me(), rnd)[1],
+                 lambda n: _("%(n)s assignments created.", n=n), url_for(".assignments_page", round_id=rnd.id),
+                 url_for(".auto_preview", round_id=rnd.id))
 
 
 @bp.post("/manage/judging/rounds/<int:round_id>/auto/undo")
 @manager_required
 def auto_undo(round_id: int):
     rnd = _round(round_id)
-    try:
-        n = services.undo_last_auto_assign(_me(), rnd)
-    except DomainError as exc:
-        return _fail(exc, url_for(".assignments_page", round_id=rnd.id))
-    db.session.commit()
-    flash(_("The last automatic assignment was undone (%(n)s assignments removed).", n=n), "success")
-    return redirect(url_for(".assignments_page", round_id=rnd.id))
+    return _done(lambda: services.undo_last_auto_assign(_me(), rnd),
+                 lambda n: _("The last automatic assignment was undone (%(n)s assignments removed).", n=n),
+                 url_for(".assignments_page", round_id=rnd.id))
 
 
 @bp.post("/manage/judging/scores/<int:score_id>/reopen")
 @manager_required
 def reopen(score_id: int):
     score = _get(Score, score_id)
-    try:
-        services.reopen_score(_me(), score)
-    except DomainError as exc:
-        return _fail(exc, url_for(".assignments_page", round_id=score.assignment.round_id))
-    db.session.commit()
-    flash(_("The score is open for the judge again."), "success")
-    return redirect(url_for(".assignments_page", round_id=score.assignment.round_id))
+    return _done(lambda: services.reopen_score(_me(), score), _("The score is open for the judge again."),
+                 url_for(".assignments_page", round_id=score.assignment.round_id))
 
 
 @bp.get("/manage/judging/rounds/<int:round_id>/rankings")
@@ -479,14 +459,10 @@ def export(round_id: int, kind: str, fmt: str):
 def advancement(round_id: int):
     rnd = _round(round_id)
     if request.method == "POST":
-        try:
-            counts = services.confirm_advancement(_me(), rnd, set(_ids("advance")))
-        except DomainError as exc:
-            return _fail(exc, url_for(".advancement", round_id=rnd.id))
-        db.session.commit()
-        flash(_("Decisions confirmed: %(advanced)s advance, %(eliminated)s do not. Teams see them when you "
-                "publish.", **counts), "success")
-        return redirect(url_for(".advancement", round_id=rnd.id))
+        return _done(lambda: services.confirm_advancement(_me(), rnd, set(_ids("advance"))),
+                     lambda counts: _("Decisions confirmed: %(advanced)s advance, %(eliminated)s do not. Teams see "
+                                      "them when you publish.", **counts),
+                     url_for(".advancement", round_id=rnd.id))
     ranking = services.compute_ranking(rnd)
     results = services.results_of(rnd)
     state = services.round_state(rnd, create=False)
@@ -515,13 +491,9 @@ def awards(round_id: int):
                 if value and value not in AWARD_LEVELS:
                     abort(400)
                 chosen[int(key[6:])] = value or None
-        try:
-            services.confirm_awards(_me(), rnd, chosen, set(_ids("admit")))
-        except DomainError as exc:
-            return _fail(exc, url_for(".awards", round_id=rnd.id))
-        db.session.commit()
-        flash(_("Awards and admissions saved. Teams see them when you publish."), "success")
-        return redirect(url_for(".awards", round_id=rnd.id))
+        return _done(lambda: services.confirm_awards(_me(), rnd, chosen, set(_ids("admit"))),
+                     _("Awards and admissions saved. Teams see them when you publish."),
+                     url_for(".awards", round_id=rnd.id))
     ranking = services.compute_ranking(rnd)
     results = services.results_of(rnd)
     state = services.round_state(rnd, create=False)
@@ -538,25 +510,16 @@ def awards(round_id: int):
 @manager_required
 def publish(round_id: int):
     rnd = _round(round_id)
-    try:
-        n = services.publish_results(_me(), rnd)
-    except DomainError as exc:
-        return _fail(exc, url_for(".dashboard", round_id=rnd.id))
-    db.session.commit()
-    flash(_("Results published to %(n)s teams.", n=n), "success")
-    return redirect(url_for(".dashboard", round_id=rnd.id))
+    return _done(lambda: services.publish_results(_me(), rnd), lambda n: _("Results published to %(n)s teams.", n=n),
+                 url_for(".dashboard", round_id=rnd.id))
 
 
 @bp.post("/manage/judging/rounds/<int:round_id>/reveal")
 @manager_required
 def reveal(round_id: int):
     rnd = _round(round_id)
-    try:
-        services.set_reveal(_me(), rnd, request.form.get("reveal", ""))
-    except DomainError as exc:
-        return _fail(exc, url_for(".leaderboard_page", round_id=rnd.id))
-    db.session.commit()
-    return redirect(url_for(".leaderboard_page", round_id=rnd.id))
+    return _done(lambda: services.set_reveal(_me(), rnd, request.form.get("reveal", "")), None,
+                 url_for(".leaderboard_page", round_id=rnd.id))
 
 
 @bp.get("/manage/judging/rounds/<int:round_id>/leaderboard")
