@@ -141,11 +141,13 @@ TARGET_LABELS = {
 }
 
 
+@bp.app_template_global()
 def target_label(kind: str) -> str:
     label = TARGET_LABELS.get(kind)
     return str(label) if label is not None else kind
 
 
+@bp.app_template_global()
 def action_label(code: str) -> str:
     label = ACTION_LABELS.get(code)
     return str(label) if label is not None else code
@@ -213,11 +215,9 @@ def _filter_args() -> dict:
 def index():
     form, valid = _filter_form()
     if not valid:
-        return render_template("audit/index.html", form=form, page=None, args=_filter_args(),
-                               action_label=action_label, target_label=target_label), 400
+        return render_template("audit/index.html", form=form, page=None, args=_filter_args()), 400
     page = db.paginate(filtered_query(form), per_page=PAGE_SIZE, error_out=False, count=True)
-    return render_template("audit/index.html", form=form, page=page, args=_filter_args(), action_label=action_label,
-                           target_label=target_label)
+    return render_template("audit/index.html", form=form, page=page, args=_filter_args())
 
 
 @bp.app_template_filter("audit_json")
@@ -231,8 +231,7 @@ def _json(value) -> str:
 def export():
     form, valid = _filter_form()
     if not valid:
-        return render_template("audit/index.html", form=form, page=None, args=_filter_args(),
-                               action_label=action_label, target_label=target_label), 400
+        return render_template("audit/index.html", form=form, page=None, args=_filter_args()), 400
     headers = [_("Time (Beijing)"), _("Person"), _("Email"), _("Action"), _("Action code"), _("Object type"),
                _("Object id"), _("Object"), _("Before"), _("After"), _("Request id")]
     query = filtered_query(form).limit(EXPORT_LIMIT).execution_options(yield_per=1000)

@@ -156,12 +156,24 @@ def admit_team(manager, team: Team, note: str = "", *, award_level_rank: int | N
 
 # --- the building -----------------------------------------------------------------------------
 
-def update_building(manager, building: Building, name: str, address: str) -> Building:
-    name, address = name.strip(), (address or "").strip()
+def _check_building_name(name: str, building_id: int | None = None) -> str:
+    name = (name or "").strip()
     if not name:
         raise DomainError(_l("Give the building a name."), field="name")
-    if db.session.scalar(db.select(Building.id).where(Building.name == name, Building.id != building.id)):
+    if db.session.scalar(db.select(Building.id).where(Building.name == name, Building.id != (building_id or 0))):
         raise Conflict(_l("A building with this name exists already."), field="name")
+    return name
+
+
+def create_building(manager, name: str, address: str) -> Building:
+    building = Building(name=_check_building_name(name), address=(address or "").strip())
+    db.session.add(building)
+    record(manager, "spaces.building_created", building)
+    return building
+
+
+def update_building(manager, building: Building, name: str, address: str) -> Building:
+    name, address = _check_building_name(name, building.id), (address or "").strip()
     before = {"name": building.name, "address": building.address}
     building.name, building.address = name, address
     record(manager, "spaces.building_updated", building, before=before, after={"name": name, "address": address})
@@ -176,11 +188,24 @@ def delete_building(manager, building: Building) -> None:
     db.session.delete(building)
 
 
+def _check_floor_number(building_id: int, number: int, floor_id: int | None = None) -> None:
+    if db.session.scalar(db.select(Floor.id).where(Floor.building_id == building_id, Floor.number == number,
+                                                   Floor.id != (floor_id or 0))):
+        raise Conflict(_l("This floor exists already."), field="number")
+
+
+def create_floor(manager, building_id: int, number: int, name: str, plan_width: float, plan_height: float) -> Floor:
+    _check_floor_number(building_id, number)
+    floor = Floor(building_id=building_id, number=number, name=(name or "").strip() or f"{number}F",
+                  plan_width=plan_width, plan_height=plan_height)
+    db.session.add(floor)
+    record(manager, "spaces.floor_created", floor)
+    return floor
+
+
 def update_floor(manager, floor: Floor, number: int, name: str, plan_width: float, plan_height: float) -> Floor:
     """Number, name and plan size. The plan must still hold every space drawn on it."""
-    if db.session.scalar(db.select(Floor.id).where(Floor.building_id == floor.building_id, Floor.number == number,
-                                                   Floor.id != floor.id)):
-        raise Conflict(_l("This floor exists already."), field="number")
+    _check_floor_number(floor.building_id, number, floor.id)
     right, bottom = db.session.execute(db.select(db.func.max(Space.x + Space.w), db.func.max(Space.y + Space.h))
                                        .where(Space.floor_id == floor.id)).one()
     if right is not None and (plan_width < right or plan_height < bottom):

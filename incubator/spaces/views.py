@@ -190,46 +190,6 @@ def manage():
                            floor_form=floor_form)
 
 
-@bp.post("/buildings")
-@manager_required
-def create_building():
-    form = BuildingForm(prefix="b")
-    if form.validate_on_submit():
-        if db.session.scalar(db.select(Building).where(Building.name == form.name.data.strip())):
-            flash(_("A building with this name exists already."), "danger")
-        else:
-            building = Building(name=form.name.data.strip(), address=(form.address.data or "").strip())
-            db.session.add(building)
-            services.record(current_user, "spaces.building_created", building)
-            db.session.commit()
-            flash(_("Building added."), "success")
-    else:
-        flash(_("Give the building a name."), "danger")
-    return redirect(url_for("spaces.manage"))
-
-
-@bp.post("/floors")
-@manager_required
-def create_floor():
-    form = FloorForm(prefix="f")
-    form.building_id.choices = [(b.id, b.name) for b in db.session.scalars(db.select(Building))]
-    if not form.validate_on_submit():
-        flash(_("Check the floor: number, building and plan size are required."), "danger")
-        return redirect(url_for("spaces.manage"))
-    if db.session.scalar(db.select(Floor).where(Floor.building_id == form.building_id.data,
-                                                Floor.number == form.number.data)):
-        flash(_("This floor exists already."), "danger")
-        return redirect(url_for("spaces.manage"))
-    floor = Floor(building_id=form.building_id.data, number=form.number.data,
-                  name=(form.name.data or "").strip() or f"{form.number.data}F",
-                  plan_width=form.plan_width.data, plan_height=form.plan_height.data)
-    db.session.add(floor)
-    services.record(current_user, "spaces.floor_created", floor)
-    db.session.commit()
-    flash(_("Floor added. Import its layout next."), "success")
-    return redirect(url_for("spaces.import_layout", floor_id=floor.id))
-
-
 def _setup_page(form, status: int, title: str, delete_url: str, delete_note: str, fields: list):
     return render_template("spaces/edit.html", form=form, title=title, delete_url=delete_url, delete_note=delete_note,
                            fields=fields, confirm=ConfirmForm()), (status if form.errors else 200)
@@ -255,6 +215,40 @@ def _refused(exc: DomainError, back: str):
     db.session.rollback()
     _flash_error(exc)
     return redirect(back)
+
+
+@bp.post("/buildings")
+@manager_required
+def create_building():
+    form = BuildingForm(prefix="b")
+    if not form.validate_on_submit():
+        flash(_("Give the building a name."), "danger")
+        return redirect(url_for("spaces.manage"))
+    try:
+        services.create_building(current_user, form.name.data, form.address.data)
+    except DomainError as exc:
+        return _refused(exc, url_for("spaces.manage"))
+    db.session.commit()
+    flash(_("Building added."), "success")
+    return redirect(url_for("spaces.manage"))
+
+
+@bp.post("/floors")
+@manager_required
+def create_floor():
+    form = FloorForm(prefix="f")
+    form.building_id.choices = [(b.id, b.name) for b in db.session.scalars(db.select(Building))]
+    if not form.validate_on_submit():
+        flash(_("Check the floor: number, building and plan size are required."), "danger")
+        return redirect(url_for("spaces.manage"))
+    try:
+        floor = services.create_floor(current_user, form.building_id.data, form.number.data, form.name.data,
+                                      form.plan_width.data, form.plan_height.data)
+    except DomainError as exc:
+        return _refused(exc, url_for("spaces.manage"))
+    db.session.commit()
+    flash(_("Floor added. Import its layout next."), "success")
+    return redirect(url_for("spaces.import_layout", floor_id=floor.id))
 
 
 @bp.route("/buildings/<int:building_id>/edit", methods=["GET", "POST"])

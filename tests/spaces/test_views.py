@@ -281,6 +281,16 @@ def test_manager_edits_a_building_and_a_floor_and_bad_input_keeps_what_was_saved
     db.session.commit()
     login_as(world.manager)
     assert "/spaces/floors/%d/edit" % floor_id in client.get("/spaces/").get_data(as_text=True)
+    # Created from the set-up page through the same rules: a taken name or floor number is refused.
+    response = post_form(client, "/spaces/buildings", {"b-name": " 二号楼 ", "b-address": ""}, csrf_page="/spaces/",
+                         follow_redirects=True)
+    assert "已有同名楼宇" in response.get_data(as_text=True)
+    floor_fields = {"f-building_id": building_id, "f-number": 3, "f-name": "", "f-plan_width": 2000,
+                    "f-plan_height": 1200}
+    response = post_form(client, "/spaces/floors", floor_fields, csrf_page="/spaces/", follow_redirects=True)
+    assert "该楼层已存在" in response.get_data(as_text=True)
+    assert post_form(client, "/spaces/floors", {**floor_fields, "f-number": 4}, csrf_page="/spaces/").status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Floor).where(Floor.building_id == building_id)) == 2
 
     edit = f"/spaces/buildings/{building_id}/edit"
     response = post_form(client, edit, {"name": "二号楼", "address": "x"})  # another building's name
