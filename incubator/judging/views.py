@@ -13,6 +13,7 @@ from ..applications.models import Application
 from ..competitions.models import Competition, Round, Track
 from ..errors import DomainError
 from ..extensions import db
+from ..actions import commit_or_refuse
 from ..pagecache import one_statement_post
 from ..spreadsheets import csv_response, xlsx_response
 from . import services
@@ -30,27 +31,6 @@ def _get(model, ident):
     if obj is None:
         abort(404)
     return obj
-
-
-def _fail(exc: DomainError, target: str):
-    db.session.rollback()
-    flash(str(exc.message), "danger")
-    return redirect(target)
-
-
-def _done(do, success, done_url: str, fail_url: str | None = None):
-    """A view's one write: run the service call `do`; on a refusal roll back and show its message
-    at `fail_url` (`done_url` by default); otherwise commit once, flash `success` (a text, a function
-    of what `do` returned, or None for no message) and go to `done_url`."""
-    try:
-        result = do()
-    except DomainError as exc:
-        return _fail(exc, fail_url or done_url)
-    db.session.commit()
-    message = success(result) if callable(success) else success
-    if message:
-        flash(message, "success")
-    return redirect(done_url)
 
 
 def _ids(name: str) -> list[int]:
@@ -87,7 +67,7 @@ def profile():
                                      .order_by(Track.competition_id, Track.position)))
     if request.method == "POST":
         chosen = set(_ids("track_id"))
-        return _done(lambda: services.save_profile(me, request.form.get("organization", ""),
+        return commit_or_refuse(lambda: services.save_profile(me, request.form.get("organization", ""),
                                                    [t for t in tracks if t.id in chosen]),
                      _("Your judge profile is saved."), url_for(".profile"))
     conflicts = list(db.session.scalars(db.select(JudgeConflict).where(JudgeConflict.judge_id == me.id,
@@ -111,7 +91,7 @@ def declare_conflict():
             flash(_("There is no entry with this number."), "danger")
             return redirect(url_for(".profile"))
     organization, reason = request.form.get("organization", ""), request.form.get("reason", "")
-    return _done(lambda: services.declare_conflict(me, application=app, organization=organization, reason=reason),
+    return commit_or_refuse(lambda: services.declare_conflict(me, application=app, organization=organization, reason=reason),
                  _("The conflict is recorded; you will not be assigned such entries."), url_for(".profile"))
 
 
@@ -192,7 +172,7 @@ def score_entry(assignment_id: int):
 @judge_required
 def recuse(assignment_id: int):
     a = _visible(assignment_id)
-    return _done(lambda: services.recuse(_me(), a, request.form.get("reason", "")),
+    return commit_or_refuse(lambda: services.recuse(_me(), a, request.form.get("reason", "")),
                  _("You have recused yourself from this entry; the organisers are informed."), url_for(".queue"),
                  url_for(".score_entry", assignment_id=a.id))
 
@@ -297,7 +277,7 @@ def assign_add(round_id: int):
     if not chosen:
         flash(_("Choose entries or a track."), "warning")
         return redirect(url_for(".assignments_page", round_id=rnd.id))
-    return _done(lambda: services.assign_manual(_me(), rnd, judge, chosen),
+    return commit_or_refuse(lambda: services.assign_manual(_me(), rnd, judge, chosen),
                  lambda result: _("%(added)s assignments added; %(conflicted)s skipped for conflicts, "
                                   "%(existing)s already there.", **result),
                  url_for(".assignments_page", round_id=rnd.id))
@@ -326,7 +306,7 @@ def assign_remove_bulk(round_id: int):
 def assign_remove(assignment_id: int):
     a = _get(Assignment, assignment_id)
     round_id = a.round_id
-    return _done(lambda: services.unassign(_me(), a), _("Assignment removed."),
+    return commit_or_refuse(lambda: services.unassign(_me(), a), _("Assignment removed."),
                  url_for(".assignments_page", round_id=round_id))
 
 
@@ -345,7 +325,7 @@ def auto_preview(round_id: int):
 @manager_required
 def auto_apply(round_id: int):
     rnd = _round(round_id)
-    return _done(lambda: services.apply_auto_assign(_me(), rnd)[1],
+    return commit_or_refuse(lambda: services.apply_auto_assign(_me(), rnd)[1],
                  lambda n: _("%(n)s assignments created.", n=n), url_for(".assignments_page", round_id=rnd.id),
                  url_for(".auto_preview", round_id=rnd.id))
 
@@ -354,7 +334,7 @@ def auto_apply(round_id: int):
 @manager_required
 def auto_undo(round_id: int):
     rnd = _round(round_id)
-    return _done(lambda: services.undo_last_auto_assign(_me(), rnd),
+    return commit_or_refuse(lambda: services.undo_last_auto_assign(_me(), rnd),
                  lambda n: _("The last automatic assignment was undone (%(n)s assignments removed).", n=n),
                  url_for(".assignments_page", round_id=rnd.id))
 
@@ -363,7 +343,7 @@ def auto_undo(round_id: int):
 @manager_required
 def reopen(score_id: int):
     score = _get(Score, score_id)
-    return _done(lambda: services.reopen_score(_me(), score), _("The score is open for the judge again."),
+    return commit_or_refuse(lambda: services.reopen_score(_me(), score), _("The score is open for the judge again."),
                  url_for(".assignments_page", round_id=score.assignment.round_id))
 
 
@@ -459,7 +439,7 @@ def export(round_id: int, kind: str, fmt: str):
 def advancement(round_id: int):
     rnd = _round(round_id)
     if request.method == "POST":
-        return _done(lambda: services.confirm_advancement(_me(), rnd, set(_ids("advance"))),
+        return commit_or_refuse(lambda: services.confirm_advancement(_me(), rnd, set(_ids("advance"))),
                      lambda counts: _("Decisions confirmed: %(advanced)s advance, %(eliminated)s do not. Teams see "
                                       "them when you publish.", **counts),
                      url_for(".advancement", round_id=rnd.id))
@@ -491,7 +471,7 @@ def awards(round_id: int):
                 if value and value not in AWARD_LEVELS:
                     abort(400)
                 chosen[int(key[6:])] = value or None
-        return _done(lambda: services.confirm_awards(_me(), rnd, chosen, set(_ids("admit"))),
+        return commit_or_refuse(lambda: services.confirm_awards(_me(), rnd, chosen, set(_ids("admit"))),
                      _("Awards and admissions saved. Teams see them when you publish."),
                      url_for(".awards", round_id=rnd.id))
     ranking = services.compute_ranking(rnd)
@@ -510,7 +490,7 @@ def awards(round_id: int):
 @manager_required
 def publish(round_id: int):
     rnd = _round(round_id)
-    return _done(lambda: services.publish_results(_me(), rnd), lambda n: _("Results published to %(n)s teams.", n=n),
+    return commit_or_refuse(lambda: services.publish_results(_me(), rnd), lambda n: _("Results published to %(n)s teams.", n=n),
                  url_for(".dashboard", round_id=rnd.id))
 
 
@@ -518,7 +498,7 @@ def publish(round_id: int):
 @manager_required
 def reveal(round_id: int):
     rnd = _round(round_id)
-    return _done(lambda: services.set_reveal(_me(), rnd, request.form.get("reveal", "")), None,
+    return commit_or_refuse(lambda: services.set_reveal(_me(), rnd, request.form.get("reveal", "")), None,
                  url_for(".leaderboard_page", round_id=rnd.id))
 
 

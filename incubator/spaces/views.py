@@ -22,6 +22,7 @@ from ..applications.models import Team
 from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
+from ..actions import commit_or_refuse, refuse
 from ..pagecache import cached_page, read_only
 from ..spreadsheets import csv_response, xlsx_response
 from ..timeutils import local_today
@@ -211,12 +212,6 @@ def _save_setup(form, save, done: str, default_field: str):
     return redirect(url_for("spaces.manage")), None
 
 
-def _refused(exc: DomainError, back: str):
-    db.session.rollback()
-    _flash_error(exc)
-    return redirect(back)
-
-
 @bp.post("/buildings")
 @manager_required
 def create_building():
@@ -224,13 +219,8 @@ def create_building():
     if not form.validate_on_submit():
         flash(_("Give the building a name."), "danger")
         return redirect(url_for("spaces.manage"))
-    try:
-        services.create_building(current_user, form.name.data, form.address.data)
-    except DomainError as exc:
-        return _refused(exc, url_for("spaces.manage"))
-    db.session.commit()
-    flash(_("Building added."), "success")
-    return redirect(url_for("spaces.manage"))
+    return commit_or_refuse(lambda: services.create_building(current_user, form.name.data, form.address.data),
+                            _("Building added."), url_for("spaces.manage"))
 
 
 @bp.post("/floors")
@@ -245,7 +235,7 @@ def create_floor():
         floor = services.create_floor(current_user, form.building_id.data, form.number.data, form.name.data,
                                       form.plan_width.data, form.plan_height.data)
     except DomainError as exc:
-        return _refused(exc, url_for("spaces.manage"))
+        return refuse(exc, url_for("spaces.manage"))
     db.session.commit()
     flash(_("Floor added. Import its layout next."), "success")
     return redirect(url_for("spaces.import_layout", floor_id=floor.id))
@@ -269,13 +259,8 @@ def delete_building(building_id: int):
     building = _get_or_404(Building, building_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        services.delete_building(current_user, building)
-    except DomainError as exc:
-        return _refused(exc, url_for("spaces.edit_building", building_id=building_id))
-    db.session.commit()
-    flash(_("Building deleted."), "success")
-    return redirect(url_for("spaces.manage"))
+    return commit_or_refuse(lambda: services.delete_building(current_user, building), _("Building deleted."),
+                            url_for("spaces.manage"), url_for("spaces.edit_building", building_id=building_id))
 
 
 @bp.route("/floors/<int:floor_id>/edit", methods=["GET", "POST"])
@@ -304,7 +289,7 @@ def delete_floor(floor_id: int):
     try:
         image_key = services.delete_floor(current_user, floor)
     except DomainError as exc:
-        return _refused(exc, url_for("spaces.edit_floor", floor_id=floor_id))
+        return refuse(exc, url_for("spaces.edit_floor", floor_id=floor_id))
     db.session.commit()
     if image_key:  # after the commit: a failed removal leaves an unused object, never a floor without its image
         try:
@@ -630,22 +615,11 @@ def lease_action(lease_id: int, action: str):
     if not form.validate_on_submit():
         flash(_("Check the date or reason and try again."), "danger")
         return redirect(url_for("spaces.lease_detail", lease_id=lease.id))
-    try:
-        if action == "renew":
-            services.renew(current_user, lease, form.end_date.data)
-        elif action == "shorten":
-            services.shorten(current_user, lease, form.end_date.data)
-        elif action == "end":
-            services.end_early(current_user, lease, form.end_date.data)
-        else:
-            services.cancel(current_user, lease, form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        _flash_error(exc)
-        return redirect(url_for("spaces.lease_detail", lease_id=lease_id))
-    db.session.commit()
-    flash(_("The lease was updated."), "success")
-    return redirect(url_for("spaces.lease_detail", lease_id=lease_id))
+    change = {"renew": lambda: services.renew(current_user, lease, form.end_date.data),
+              "shorten": lambda: services.shorten(current_user, lease, form.end_date.data),
+              "end": lambda: services.end_early(current_user, lease, form.end_date.data),
+              "cancel": lambda: services.cancel(current_user, lease, form.reason.data)}[action]
+    return commit_or_refuse(change, _("The lease was updated."), url_for("spaces.lease_detail", lease_id=lease_id))
 
 
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
@@ -826,13 +800,7 @@ def cancel_my_request(request_id: int):
     req = db.session.get(SpaceRequest, request_id)
     if req is None or req.team_id not in _my_team_ids():
         abort(404)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.cancel_request(current_user, req)
-        except DomainError as exc:
-            db.session.rollback()
-            _flash_error(exc)
-        else:
-            db.session.commit()
-            flash(_("Request cancelled."), "success")
-    return redirect(url_for("spaces.my_spaces"))
+    if not ConfirmForm().validate_on_submit():
+        return redirect(url_for("spaces.my_spaces"))
+    return commit_or_refuse(lambda: services.cancel_request(current_user, req), _("Request cancelled."),
+                            url_for("spaces.my_spaces"))
