@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from ..accounts.forms import ConfirmForm
 from ..accounts.permissions import manager_required
+from ..actions import refuse, save_form
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutils import local_to_utc, to_local
@@ -41,38 +42,17 @@ def _render_form(form, title, back_url, status=200):
     return render_template("competitions/form.html", form=form, title=title, back_url=back_url), status
 
 
-def _domain_error(form, exc: DomainError):
-    db.session.rollback()
-    target = getattr(form, exc.field, None) if exc.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [exc.message]
-    else:
-        flash(str(exc.message), "danger")
-
-
 def _require_confirm():
     if not ConfirmForm().validate_on_submit():
         abort(400)
 
 
 def _form_page(form, title, back_url: str, save, success, done_url=None):
-    """Every set-up form has one shape: validate, call the service, commit once and go on; or show
-    the form again (400) with the service's message next to its field, nothing half-saved.
-    `done_url` is a URL or a function of what `save` returned; the back URL by default."""
-    status = 200
-    if form.validate_on_submit():
-        try:
-            result = save()
-        except DomainError as exc:
-            _domain_error(form, exc)
-            status = exc.status_code  # 400 for a bad value, 409 for a rule of the current state
-        else:
-            db.session.commit()
-            flash(success, "success")
-            return redirect(done_url(result) if callable(done_url) else (done_url or back_url))
-    elif form.errors:
-        status = 400
-    return _render_form(form, title, back_url, status)
+    """Every set-up form has one shape (actions.save_form): validate, call the service, commit once
+    and go on; or show the form again with the service's message next to its field, nothing
+    half-saved. `done_url` is a URL or a function of what `save` returned; the back URL by default."""
+    saved, status = save_form(form, save, success, done_url or back_url)
+    return saved or _render_form(form, title, back_url, status)
 
 
 def _action(do, success, done_url: str):
@@ -81,9 +61,7 @@ def _action(do, success, done_url: str):
     try:
         do()
     except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc.message), "danger")
-        return redirect(done_url), 303
+        return refuse(exc, done_url), 303
     db.session.commit()
     flash(success, "success")
     return redirect(done_url)

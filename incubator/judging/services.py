@@ -846,15 +846,27 @@ def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
     return by_id, reports, overall, per_track, track_rank
 
 
+def users_by_id(ids) -> dict[int, User]:
+    """The users with these ids, in one query."""
+    return {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(ids) or [0])))}
+
+
+def _submitted_totals(rnd: Round) -> dict[int, list[float]]:
+    """Judge id -> the totals of their submitted scores in the round (active assignments)."""
+    per: dict[int, list[float]] = defaultdict(list)
+    for judge_id, total in db.session.execute(
+            db.select(Assignment.judge_id, Score.total).join(Score, Score.assignment_id == Assignment.id)
+            .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted",
+                   Score.total.is_not(None))):
+        per[judge_id].append(total)
+    return per
+
+
 def judge_distribution(rnd: Round) -> list[dict]:
     """Per judge: count, mean and a 10-bucket histogram of their submitted totals (leniency chart)."""
-    q = (db.select(Assignment.judge_id, Score.total).join(Score, Score.assignment_id == Assignment.id)
-         .where(Assignment.round_id == rnd.id, Score.status == "submitted", Score.total.is_not(None)))
-    per: dict[int, list[float]] = defaultdict(list)
-    for judge_id, total in db.session.execute(q):
-        per[judge_id].append(total)
+    per = _submitted_totals(rnd)
     out = []
-    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(per) or [0])))}
+    users = users_by_id(per)
     for judge_id, totals in sorted(per.items()):
         buckets = [0] * 10
         for t in totals:
@@ -869,13 +881,8 @@ def judge_summary(rnd: Round) -> list[dict]:
     """Per judge of the round (active assignments): assigned, submitted, and the mean, population std,
     lowest and highest of their submitted totals (None before any), by judge name."""
     per_judge = progress(rnd)["per_judge"]
-    totals: dict[int, list[float]] = defaultdict(list)
-    for judge_id, total in db.session.execute(
-            db.select(Assignment.judge_id, Score.total).join(Score, Score.assignment_id == Assignment.id)
-            .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None), Score.status == "submitted",
-                   Score.total.is_not(None))):
-        totals[judge_id].append(total)
-    users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(per_judge) or [0])))}
+    totals = _submitted_totals(rnd)
+    users = users_by_id(per_judge)
     out = []
     for judge_id, (done, assigned) in per_judge.items():
         ts = totals.get(judge_id, [])

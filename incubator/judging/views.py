@@ -227,7 +227,7 @@ def dashboard(round_id: int):
     rnd = _round(round_id)
     entries = services.round_entries(rnd)
     prog = services.progress(rnd)
-    judges = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(list(prog["per_judge"]) or [0])))}
+    judges = services.users_by_id(prog["per_judge"])
     return render_template("judging/dashboard.html", rnd=rnd, entries=entries, prog=prog, judges=judges,
                            short=services.entries_short_of_judges(rnd, entries),
                            distribution=services.judge_distribution(rnd), state=services.round_state(rnd, create=False),

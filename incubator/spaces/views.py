@@ -22,7 +22,7 @@ from ..applications.models import Team
 from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
-from ..actions import commit_or_refuse, refuse
+from ..actions import commit_or_refuse, refuse, save_form
 from ..pagecache import cached_page, read_only
 from ..spreadsheets import csv_response, xlsx_response
 from ..timeutils import local_today
@@ -193,23 +193,7 @@ def manage():
 
 def _setup_page(form, status: int, title: str, delete_url: str, delete_note: str, fields: list):
     return render_template("spaces/edit.html", form=form, title=title, delete_url=delete_url, delete_note=delete_note,
-                           fields=fields, confirm=ConfirmForm()), (status if form.errors else 200)
-
-
-def _save_setup(form, save, done: str, default_field: str):
-    """(redirect, None) once `save` ran and was committed; (None, status) for the form page again,
-    with a refusal's message under its field (400 for bad input, the refusal's own status)."""
-    if not form.validate_on_submit():
-        return None, 400
-    try:
-        save()
-    except DomainError as exc:
-        db.session.rollback()
-        getattr(form, exc.field or default_field).errors.append(exc.message)
-        return None, exc.status_code
-    db.session.commit()
-    flash(done, "success")
-    return redirect(url_for("spaces.manage")), None
+                           fields=fields, confirm=ConfirmForm()), status
 
 
 @bp.post("/buildings")
@@ -246,8 +230,9 @@ def create_floor():
 def edit_building(building_id: int):
     building = _get_or_404(Building, building_id)
     form = BuildingForm(obj=building)
-    saved, status = _save_setup(form, lambda: services.update_building(current_user, building, form.name.data,
-                                                                        form.address.data), _("Building saved."), "name")
+    saved, status = save_form(form, lambda: services.update_building(current_user, building, form.name.data,
+                                                                      form.address.data),
+                              _("Building saved."), url_for("spaces.manage"))
     return saved or _setup_page(form, status, _("Edit building"),
                                 url_for("spaces.delete_building", building_id=building_id),
                                 _("Only a building without floors can be deleted."), [form.name, form.address])
@@ -269,9 +254,9 @@ def edit_floor(floor_id: int):
     floor = _get_or_404(Floor, floor_id)
     form = FloorForm(obj=floor)
     del form.building_id  # a floor stays in its building
-    saved, status = _save_setup(form, lambda: services.update_floor(
+    saved, status = save_form(form, lambda: services.update_floor(
         current_user, floor, form.number.data, form.name.data, form.plan_width.data, form.plan_height.data),
-        _("Floor saved."), "number")
+        _("Floor saved."), url_for("spaces.manage"))
     return saved or _setup_page(form, status, _("Edit floor"), url_for("spaces.delete_floor", floor_id=floor_id),
                                 _("Deleting a floor deletes its zones and spaces; a floor whose spaces were ever "
                                   "leased cannot be deleted."),
