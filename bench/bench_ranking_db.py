@@ -23,6 +23,7 @@ map reuse). Target: the ranking request <= 200 ms.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import statistics
@@ -133,6 +134,9 @@ def main() -> None:
         t0 = time.perf_counter()
         round_id, n_entries, n_scores = build(db, args.entries, args.judges_per_entry, args.criteria)
         analyze(db)
+        # What a gunicorn worker does once the app is loaded (wsgi.py).
+        gc.collect()
+        gc.freeze()
         print(f"built {n_entries} entries, {n_scores} submitted scores, {args.criteria} criteria "
               f"in {time.perf_counter() - t0:.1f} s")
 
