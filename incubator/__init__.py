@@ -41,6 +41,9 @@ def create_app(config_name: str | None = None, config_overrides: dict | None = N
         app.config.update(config_overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from .urls import RecordIdConverter
+
+    app.url_map.converters["int"] = RecordIdConverter  # before any route is added
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)

@@ -1,7 +1,30 @@
-"""Redirect targets taken from requests must stay on this site (no open redirects)."""
+"""Values taken from requests: redirect targets must stay on this site (no open redirects), and
+record numbers must be numbers the database can hold (else a lookup fails with an overflow)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # the largest INTEGER primary key
+
+
+def record_id(raw: str | None) -> int | None:
+    """The record number typed or posted as `raw` ("12"), or None when it is not one: not ASCII
+    digits ("²" passes str.isdigit), or beyond any key the database can hold."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every route: a number beyond any key answers 404, not a database overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def safe_next(target: str | None, fallback: str) -> str:

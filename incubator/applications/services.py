@@ -198,6 +198,12 @@ def _after_edit(user, app: Application, step: str, before: dict, after: dict) ->
         record(user, "application.edit", app, before=before | {"version": app.version - 1},
                after=after | {"version": app.version})
     db.session.flush()
+    if step in ("team", "company") and before != after:
+        # A member's new school or employer, or the company, may put an assigned judge in conflict.
+        from ..judging.services import withdraw_conflicted
+
+        withdraw_conflicted(application_ids=db.session.scalars(
+            db.select(Application.id).where(Application.team_id == app.team_id)).all())
 
 
 def save_fields(user, app: Application, step: str, values: dict) -> None:

@@ -177,6 +177,10 @@ class Round(Bilingual, db.Model):
         return self.name_zh
 
     @property
+    def aggregation_label(self):
+        return AGGREGATION_LABELS.get(self.aggregation, self.aggregation)
+
+    @property
     def total_weight(self) -> Decimal:
         return sum((c.weight for c in self.criteria), Decimal(0))
 

@@ -205,6 +205,7 @@ def add_criterion(actor, rnd: Round, **values) -> Criterion:
     db.session.add(crit)
     db.session.flush()
     record(actor, "criterion.create", crit, after=_snapshot(crit, CRITERION_FIELDS) | {"round_id": rnd.id})
+    _retotal(rnd)
     return crit
 
 
@@ -217,7 +218,16 @@ def update_criterion(actor, crit: Criterion, **values) -> Criterion:
     _apply(crit, CRITERION_FIELDS, values)
     db.session.flush()
     record(actor, "criterion.update", crit, before=before, after=_snapshot(crit, CRITERION_FIELDS))
+    if before["weight"] != _plain(crit.weight) or before["max_score"] != _plain(crit.max_score):
+        _retotal(crit.round)
     return crit
+
+
+def _retotal(rnd: Round) -> None:
+    """The stored totals of the round's score sheets, again with its rubric as it now is."""
+    from ..judging.services import retotal_scores  # judging builds on competitions, not the reverse
+
+    retotal_scores(rnd)
 
 
 def _check_question(values: dict) -> None:
@@ -263,8 +273,9 @@ def delete_item(actor, item) -> None:
     comp = item.round.competition if isinstance(item, Criterion) else item.competition
     if not isinstance(item, Criterion) and comp.status != "draft":
         raise Conflict(_l("Tracks, rounds and questions can only be removed while the competition is a draft."))
-    if isinstance(item, Criterion):
-        _refuse_if_scored(item.round)
+    rnd = item.round if isinstance(item, Criterion) else None
+    if rnd is not None:
+        _refuse_if_scored(rnd)
     snapshot = {"id": item.id, "label": getattr(item, "audit_label", None)}
     siblings = item.round.criteria if isinstance(item, Criterion) else getattr(comp, {
         Track: "tracks", Round: "rounds", CustomQuestion: "questions"}[type(item)])
@@ -272,5 +283,7 @@ def delete_item(actor, item) -> None:
     for pos, sibling in enumerate(sorted(siblings, key=lambda s: (s.position, s.id))):
         sibling.position = pos
     db.session.flush()
+    if rnd is not None:
+        _retotal(rnd)
     record(actor, f"{item.__tablename__}.delete", (item.__tablename__, snapshot["id"], snapshot["label"]),
            before=snapshot)

@@ -621,11 +621,6 @@ def _build_problem(entries, judges, k, conflicts, manual, capacity, weights, cos
     for ji, ei in manual_set:
         manual_load[ji] += 1
         manual_per_entry[ei] += 1
-    over = np.nonzero(manual_per_entry > k)[0]
-    if len(over):
-        raise ValueError(
-            f"entry {entries[int(over[0])].id!r} has {int(manual_per_entry[over[0]])} manual judges, more than k={k}"
-        )
     cap = np.full(m, _BIG, dtype=np.int64)
     if capacity is not None:
         if isinstance(capacity, Mapping):
@@ -648,7 +643,9 @@ def _build_problem(entries, judges, k, conflicts, manual, capacity, weights, cos
         k=k,
         entry_track=entry_track,
         n_tracks=len(track_list),
-        need=k - manual_per_entry,
+        # An entry that already has k judges or more by hand (k lowered since, or added on purpose)
+        # needs none; its judges' loads still count.
+        need=np.maximum(k - manual_per_entry, 0),
         manual_load=manual_load,
         cap=cap,
         cost_tj=cost_tj,
@@ -733,8 +730,8 @@ def assign_judges(
     (the normal case) the fallback is never reached.
 
     Raises ValueError for malformed input (unknown ids in manual pairs,
-    duplicate ids, a manual pair that is also a conflict, more than k manual
-    judges on an entry, manual load above cap).  Infeasibility is *not* an
+    duplicate ids, a manual pair that is also a conflict, manual load above
+    cap). An entry with k or more manual judges keeps them all and gets none.  Infeasibility is *not* an
     exception: check ``result.feasible`` or call ``raise_if_infeasible()``.
     """
     entries = list(entries)

@@ -22,12 +22,17 @@ from ..timeutils import UTCDateTime, utcnow
 CONFLICT_SOURCES = ("declared", "automatic")
 ASSIGNMENT_SOURCES = ("manual", "auto")
 SCORE_STATUSES = ("draft", "submitted")
+SCORE_STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Submitted")}
 DECISIONS = ("advanced", "eliminated")
 AWARD_LEVELS = ("first", "second", "third", "honorable")
 AWARD_LABELS = {"first": _l("First prize"), "second": _l("Second prize"), "third": _l("Third prize"),
                 "honorable": _l("Honorable mention")}
 REVEAL_MODES = ("nothing", "ranks", "scores")
 REVEAL_LABELS = {"nothing": _l("Nothing"), "ranks": _l("Ranks only"), "scores": _l("Ranks and scores")}
+# The recusal reason the platform writes when a conflict forbids an assignment (judging.services.
+# withdraw_conflicted); shown in the reader's language. The second is what earlier versions wrote.
+CONFLICT_REASON = "conflict of interest"
+CONFLICT_REASONS = (CONFLICT_REASON, "声明利益冲突 (conflict of interest declared)")
 
 
 
@@ -141,8 +146,20 @@ class Assignment(db.Model):
         return self.recused_at is None
 
     @property
+    def recusal_text(self) -> str:
+        """The recusal reason as the reader should see it: the judge's words, or the platform's."""
+        if self.recusal_reason in CONFLICT_REASONS:
+            return str(_l("Conflict of interest"))
+        return self.recusal_reason or ""
+
+    @property
     def audit_label(self) -> str:
         return f"round {self.round_id} / application {self.application_id} / judge {self.judge_id}"
+
+    @property
+    def score_status_label(self) -> str:
+        """The score's status in the reader's language ("" before any save): for the exports."""
+        return str(SCORE_STATUS_LABELS[self.score.status]) if self.score else ""
 
 
 class Score(db.Model):

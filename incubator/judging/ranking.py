@@ -258,7 +258,11 @@ def total_sheets(
     rubric: Sequence[Criterion], rows: Iterable[tuple[Hashable, Hashable, Mapping[Hashable, float]]]
 ) -> list[tuple[Hashable, Hashable, float, float]]:
     """(entry, judge, values) -> (entry, judge, weighted total, value on the top criterion), the
-    sheets :func:`aggregate_totals` takes; raises ValueError on a missing or out-of-bounds value."""
+    sheets :func:`aggregate_totals` takes; raises ValueError on a missing or out-of-bounds value.
+    No sheets need no rubric (a round whose rubric is not set up yet ranks nobody)."""
+    rows = list(rows)
+    if not rows:
+        return []
     _validate_rubric(rubric)
     top_id = _top_criterion(rubric).id
     weight_sum = float(sum(c.weight for c in rubric))

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -34,8 +35,8 @@ from ..notifications.services import notify, queue_mail
 from ..timeutils import utcnow
 from . import assign as assign_algo
 from . import ranking as ranking_algo
-from .models import (AWARD_LEVELS, REVEAL_MODES, Assignment, JudgeConflict, JudgeProfile,
-                     JudgeReminder, RoundResult, RoundState, Score, normalize_organization)
+from .models import (AWARD_LABELS, AWARD_LEVELS, CONFLICT_REASON, REVEAL_MODES, Assignment, JudgeConflict,
+                     JudgeProfile, JudgeReminder, RoundResult, RoundState, Score, normalize_organization)
 from .sheets import RoundSheets
 
 STALE_SCORE = _l("Someone else saved this score in the meantime (another tab or device). Reload the page "
@@ -124,9 +125,10 @@ def entry_rows(rnd: Round) -> dict[int, EntryRow]:
 
 
 def all_judges() -> list[User]:
+    """The judges who can take assignments: a deactivated account gets none."""
     return list(db.session.scalars(
-        db.select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == Role.JUDGE)
-        .order_by(User.id)))
+        db.select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.JUDGE, User.active.is_(True)).order_by(User.id)))
 
 
 # --- profiles and conflicts ----------------------------------------------------------------------
@@ -149,6 +151,7 @@ def save_profile(judge: User, organization: str, tracks: list) -> JudgeProfile:
     db.session.flush()
     record(judge, "judging.profile", profile, before=before,
            after={"organization": profile.organization, "tracks": sorted(t.id for t in tracks)})
+    withdraw_conflicted(judge_id=judge.id)  # a new organisation may be an assigned team's school
     return profile
 
 
@@ -165,12 +168,26 @@ def declare_conflict(judge: User, *, application: Application | None = None, org
     record(judge, "judging.conflict.declare", conflict, after={"application_id": conflict.application_id,
                                                                "organization": conflict.organization,
                                                                "reason": conflict.reason})
-    # An existing assignment on a now-conflicted entry is withdrawn at once: never judged by a conflicted judge.
-    for a in db.session.scalars(db.select(Assignment).where(Assignment.judge_id == judge.id,
-                                                            Assignment.recused_at.is_(None))):
-        if is_conflicted(judge.id, a.application):
-            _recuse(judge, a, "声明利益冲突 (conflict of interest declared)")
+    withdraw_conflicted(judge_id=judge.id)
     return conflict
+
+
+def withdraw_conflicted(*, judge_id: int | None = None, application_ids=None) -> int:
+    """Withdraw the active assignments (of one judge, or on some entries) that a conflict now forbids:
+    one declared since, a judge's new organisation, a team member's new school or employer. Such an
+    assignment is never judged: it is recused as by the judge (the managers are told, the entry shows
+    as short of judges, automatic assignment fills it again). Returns how many were withdrawn."""
+    q = db.select(Assignment).where(Assignment.recused_at.is_(None))
+    if judge_id is not None:
+        q = q.where(Assignment.judge_id == judge_id)
+    if application_ids is not None:
+        q = q.where(Assignment.application_id.in_(list(application_ids) or [0]))
+    withdrawn = 0
+    for a in db.session.scalars(q):
+        if is_conflicted(a.judge_id, a.application):
+            _recuse(a.judge, a, CONFLICT_REASON)
+            withdrawn += 1
+    return withdrawn
 
 
 def remove_conflict(judge: User, conflict: JudgeConflict) -> None:
@@ -272,13 +289,15 @@ def _notify_assigned(rnd: Round, counts: dict[int, int]) -> None:
         notify(judge, "judging_assigned", f"你在「{rnd.name_zh}」有 {n} 个新的评审项目。",
                f"You have {n} new entries to score in “{rnd.name_en or rnd.name_zh}”.", link)
         queue_mail(judge.email, "judging_assigned", _l("New entries to score"), locale=judge.locale or "zh_CN",
-                   user=judge, judge=judge, round=rnd, count=n, link=link)
+                   user=judge, judge=judge, round=rnd, count=n, link=_public(link))  # a mail needs the whole address
 
 
 def assign_manual(actor, rnd: Round, judge: User, apps: list[Application]) -> dict:
     """Add `judge` to each entry. Conflicted entries and existing pairs are skipped (and counted)."""
     if not judge.has_role(Role.JUDGE):
         raise DomainError(_l("This person is not a judge."), field="judge_id")
+    if not judge.active:
+        raise DomainError(_l("This judge's account is deactivated."), field="judge_id")
     entry_ids = {a.id for a in round_entries(rnd)}
     conflicts = conflict_pairs(apps, [judge.id])
     existing = {aid: a for aid, a in ((a.application_id, a) for a in db.session.scalars(
@@ -426,10 +445,11 @@ def _recuse(judge: User, assignment: Assignment, reason: str) -> None:
     record(judge, "judging.recuse", assignment, after={"reason": assignment.recusal_reason})
     link = f"/manage/judging/rounds/{assignment.round_id}/assignments"
     entry = f"#{assignment.application_id}"
+    zh, en = ("利益冲突", CONFLICT_REASON) if reason == CONFLICT_REASON else (reason, reason)
     for manager in db.session.scalars(db.select(User).join(UserRole, UserRole.user_id == User.id)
                                       .where(UserRole.role == Role.MANAGER)):
-        notify(manager, "judging_recusal", f"评委 {judge.name} 回避了参赛项目 {entry}：{reason}",
-               f"Judge {judge.name} recused from entry {entry}: {reason}", link)
+        notify(manager, "judging_recusal", f"评委 {judge.name} 回避了参赛项目 {entry}：{zh}",
+               f"Judge {judge.name} recused from entry {entry}: {en}", link)
 
 
 def recuse(judge: User, assignment: Assignment, reason: str) -> None:
@@ -528,6 +548,26 @@ def _clean_values(criteria, raw: dict, require_all: bool) -> tuple[dict, bool]:
         clean[str(crit.id)] = float(dec)
     complete = len(clean) == len(criteria) and bool(criteria)
     return clean, complete
+
+
+def retotal_scores(rnd: Round) -> int:
+    """Each score sheet's stored total, computed again with the round's rubric as it now is (after a
+    weight changed, or a criterion came or went while no score was submitted): the exports, the
+    per-judge figures and the leniency chart read it, the rankings total the values themselves.
+    A sheet missing a value of the rubric has no total, as when it was saved. Returns how many changed."""
+    rubric = rubric_of(rnd)
+    changed = 0
+    for score in db.session.scalars(db.select(Score).join(Assignment, Assignment.id == Score.assignment_id)
+                                    .where(Assignment.round_id == rnd.id)):
+        try:
+            total = ranking_algo.weighted_total(rubric, score.values or {})
+        except ValueError:  # incomplete, or no rubric at all
+            total = None
+        if total != score.total:
+            score.total = total
+            changed += 1
+    db.session.flush()
+    return changed
 
 
 def rubric_of(rnd: Round) -> list[ranking_algo.Criterion]:
@@ -696,6 +736,8 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
         if t.judge_id != judge.id or not t.active:
             raise NotAllowed(_l("This is not your assignment."))
         raise NotAllowed(_l("Scoring for this round is closed; the score is read-only."))
+    if not t.criteria:
+        raise Conflict(_l("This round has no scoring criteria yet: the organisers have to set up its rubric first."))
     clean, complete = _clean_values(t.criteria, values, require_all=submit)
     total = ranking_algo.weighted_total(_rubric(t.criteria), clean) if complete else None
     now = utcnow()
@@ -736,6 +778,9 @@ def can_score_now(judge: User, assignment: Assignment, moment: datetime | None =
 def reopen_score(manager: User, score: Score) -> None:
     if not score.submitted:
         raise Conflict(_l("This score is not submitted."))
+    # Reopened after the window closed, the sheet would leave the rankings and could never be submitted again.
+    if not scoring_open(score.assignment.round):
+        raise Conflict(_l("The scoring window of this round is closed: extend it before reopening a score."))
     score.status = "draft"
     score.submitted_at = None
     score.version += 1
@@ -1070,6 +1115,25 @@ def _admit_to_incubator(actor, rnd: Round, results: dict, apps: dict) -> int:
     return count
 
 
+def _tell_results_published(rnd: Round, app: Application, res: RoundResult) -> None:
+    from ..applications.services import application_link
+
+    lead = app.team.created_by
+    if lead is None:
+        return
+    name = app.project_name or f"#{app.id}"
+    award_zh = award_en = None
+    if res.award_level:
+        with force_locale("zh_CN"):
+            award_zh = str(AWARD_LABELS[res.award_level])
+        with force_locale("en"):
+            award_en = str(AWARD_LABELS[res.award_level])
+    notify(lead, "judging_result",
+           f"「{rnd.name_zh}」的结果已公布" + (f"：「{name}」获得{award_zh}。" if award_zh else f"，请查看「{name}」。"),
+           f"The results of “{rnd.name_en or rnd.name_zh}” are published" +
+           (f": “{name}” won the {award_en}." if award_en else f"; see “{name}”."), application_link(app))
+
+
 def publish_results(actor, rnd: Round) -> int:
     """Make the round's results visible to the teams now: status advanced/eliminated through the
     applications service (timeline, notice and mail to each team)."""
@@ -1082,9 +1146,14 @@ def publish_results(actor, rnd: Round) -> int:
 
     results = results_of(rnd)
     apps = {a.id: a for a in db.session.scalars(db.select(Application).where(Application.id.in_(list(results) or [0])))}
+    told = set()
     for app_id, res in results.items():
         if res.decision in ("advanced", "eliminated") and apps[app_id].status != res.decision:
             change_status(actor, apps[app_id], res.decision, action="judging.result")
+            told.add(app_id)
+    # Every other team of the round (a final's awards, a status that did not change) hears it too.
+    for app_id in results.keys() - told:
+        _tell_results_published(rnd, apps[app_id], results[app_id])
     if is_final(rnd):
         _admit_to_incubator(actor, rnd, results, apps)
     state.results_published_at = utcnow()

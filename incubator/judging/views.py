@@ -16,6 +16,7 @@ from ..extensions import db
 from ..actions import commit_or_refuse
 from ..pagecache import one_statement_post
 from ..spreadsheets import csv_response, xlsx_response
+from ..urls import record_id
 from . import services
 from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
 
@@ -34,20 +35,25 @@ def _get(model, ident):
 
 
 def _ids(name: str) -> list[int]:
-    out = []
-    for v in request.form.getlist(name):
-        try:
-            out.append(int(v))
-        except ValueError:
-            abort(400)
+    """The record numbers posted under `name`; anything else is a bad request."""
+    out = [record_id(v) for v in request.form.getlist(name)]
+    if None in out:
+        abort(400)
     return out
 
 
 def _int_arg(name: str, default: int = 0) -> int:
-    try:
-        return int(request.form.get(name, default))
-    except (TypeError, ValueError):
+    """A posted whole number (a version, a record number); anything else is a bad request."""
+    value = record_id(request.form.get(name, str(default)))
+    if value is None:
         abort(400)
+    return value
+
+
+def _count_arg(name: str, default: int) -> int:
+    """A count typed in a form or query (award counts); the default when absent or not a count."""
+    value = record_id(request.values.get(name))
+    return default if value is None else min(value, 100_000)
 
 
 # --- judge ---------------------------------------------------------------------------------------
@@ -83,10 +89,10 @@ def declare_conflict():
     app = None
     raw = (request.form.get("application_id") or "").strip().lstrip("#")
     if raw:
-        if not raw.isdigit():
+        if record_id(raw) is None:
             flash(_("Enter the entry number, e.g. 12."), "danger")
             return redirect(url_for(".profile"))
-        app = db.session.get(Application, int(raw))
+        app = db.session.get(Application, record_id(raw))
         if app is None or app.submitted_at is None:
             flash(_("There is no entry with this number."), "danger")
             return redirect(url_for(".profile"))
@@ -161,7 +167,9 @@ def score_entry(assignment_id: int):
         form_values = {str(k): v for k, v in (score.values if score else {}).items()}
         comment = score.comment_to_organizers if score else ""
         feedback = score.feedback_to_team if score else ""
-    version = score.version if score else 0
+    # A form shown again keeps the version it was built from: after "changed in another tab", saving
+    # the same form again must be refused again, not overwrite the other tab's save unseen.
+    version = _int_arg("version") if request.method == "POST" else (score.version if score else 0)
     return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
                            comment=comment, feedback=feedback, version=version, errors=errors,
                            open=services.scoring_open(rnd), saved=request.args.get("saved"),
@@ -196,7 +204,7 @@ def my_scores(round_id: int, fmt: str):
         lines.append([_entry_label(rnd, app), app.track.name if app.track else ""]
                      + [values.get(str(c.id), "") for c in rnd.criteria]
                      + [round(a.score.total, 2) if a.score and a.score.total is not None else "",
-                        a.score.status if a.score else ""])
+                        a.score_status_label])
     name = f"my-scores-round-{rnd.id}.{fmt}"
     return csv_response(name, lines, header) if fmt == "csv" else xlsx_response(name, lines, header)
 
@@ -270,9 +278,9 @@ def assign_add(round_id: int):
         abort(404)
     entries = services.round_entries(rnd)
     ids = set(_ids("application_id"))
-    track_id = request.form.get("track_id", "")
-    if track_id.isdigit():
-        ids |= {a.id for a in entries if a.track_id == int(track_id)}
+    track_id = record_id(request.form.get("track_id"))
+    if track_id is not None:
+        ids |= {a.id for a in entries if a.track_id == track_id}
     chosen = [a for a in entries if a.id in ids]
     if not chosen:
         flash(_("Choose entries or a track."), "warning")
@@ -291,9 +299,9 @@ def assign_remove_bulk(round_id: int):
     if judge is None:
         abort(404)
     ids = set(_ids("application_id"))
-    track_id = request.form.get("track_id", "")
-    if track_id.isdigit():
-        ids |= {a.id for a in services.round_entries(rnd) if a.track_id == int(track_id)}
+    track_id = record_id(request.form.get("track_id"))
+    if track_id is not None:
+        ids |= {a.id for a in services.round_entries(rnd) if a.track_id == track_id}
     result = services.unassign_bulk(_me(), rnd, judge, ids)
     db.session.commit()
     flash(_("%(removed)s assignments removed; %(kept_submitted)s kept because the score is submitted.", **result),
@@ -359,8 +367,7 @@ def rankings(round_id: int):
     track = next((t for t in tracks if str(t.id) == request.args.get("track")), None)
     result = ranking.per_track[track.id] if track else ranking.overall
     pages = max(1, -(-len(result.ranked) // RANKING_PAGE_SIZE))
-    page = request.args.get("page", "1")
-    page = min(max(int(page) if page.isdigit() and len(page) < 7 else 1, 1), pages)
+    page = min(max(record_id(request.args.get("page")) or 1, 1), pages)
     rows = result.ranked[(page - 1) * RANKING_PAGE_SIZE:page * RANKING_PAGE_SIZE]
     return render_template("judging/rankings.html", rnd=rnd, ranking=ranking, tracks=tracks, track=track,
                            result=result, rows=rows, page=page, pages=pages)
@@ -382,9 +389,9 @@ def _score_rows(rnd: Round):
         app = a.application
         rows.append([app.id, app.project_name, app.team.name, app.track.name if app.track else "", a.judge.name]
                     + [values.get(str(c.id), "") for c in rnd.criteria]
-                    + [round(s.total, 2) if s and s.total is not None else "", s.status if s else "",
+                    + [round(s.total, 2) if s and s.total is not None else "", a.score_status_label,
                        s.comment_to_organizers if s else "", s.feedback_to_team if s else "",
-                       a.recusal_reason or ""])
+                       a.recusal_text])
     return header, rows
 
 
@@ -460,27 +467,24 @@ def awards(round_id: int):
     rnd = _round(round_id)
     if not services.is_final(rnd):
         abort(404)
-    counts = {}
-    for level, default in zip(AWARD_LEVELS, (1, 2, 3, 5)):
-        raw = request.values.get(f"count_{level}", str(default))
-        counts[level] = int(raw) if raw.isdigit() else default
+    counts = {level: _count_arg(f"count_{level}", default) for level, default in zip(AWARD_LEVELS, (1, 2, 3, 5))}
+    asked = any(f"count_{level}" in request.args for level in AWARD_LEVELS)  # the "Propose" button
     if request.method == "POST":
         chosen = {}
         for key, value in request.form.items():
-            if key.startswith("award_") and key[6:].isdigit():
+            if key.startswith("award_") and record_id(key[6:]) is not None:
                 if value and value not in AWARD_LEVELS:
                     abort(400)
-                chosen[int(key[6:])] = value or None
+                chosen[record_id(key[6:])] = value or None
         return commit_or_refuse(lambda: services.confirm_awards(_me(), rnd, chosen, set(_ids("admit"))),
                      _("Awards and admissions saved. Teams see them when you publish."),
                      url_for(".awards", round_id=rnd.id))
     ranking = services.compute_ranking(rnd)
     results = services.results_of(rnd)
     state = services.round_state(rnd, create=False)
-    if state and state.decisions_confirmed_at:
-        proposal = {i: r.award_level for i, r in results.items() if r.award_level}
-    else:
-        proposal = services.award_proposal(rnd, counts, ranking)
+    saved = {i: r.award_level for i, r in results.items() if r.award_level}
+    # The awards saved, until the manager asks for a new proposal (confirming advancement saves none).
+    proposal = saved if saved and not asked else services.award_proposal(rnd, counts, ranking)
     admitted = services.admitted_ids(rnd.competition_id)
     return render_template("judging/awards.html", rnd=rnd, ranking=ranking, proposal=proposal, counts=counts,
                            levels=AWARD_LEVELS, labels=AWARD_LABELS, admitted=admitted, state=state)

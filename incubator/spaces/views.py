@@ -26,6 +26,7 @@ from ..actions import commit_or_refuse, refuse, save_form
 from ..pagecache import cached_page, read_only
 from ..spreadsheets import csv_response, xlsx_response
 from ..timeutils import local_today
+from ..urls import record_id
 from . import floorplan, layout_csv, occupancy, services
 from .forms import (AdmitForm, AllocateForm, BackgroundForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
                     MoveForm, OutageForm, PriorityForm, SpaceRequestForm, type_choices)
@@ -533,7 +534,7 @@ def allocate():
         form.start_date.data, form.end_date.data = start, end
     if form.validate_on_submit():
         team = _get_or_404(Team, form.team_id.data)
-        space_ids = [int(v) for v in request.form.getlist("space_ids") if v.isdigit()]
+        space_ids = [i for i in map(record_id, request.form.getlist("space_ids")) if i is not None]
         try:
             leases = services.allocate(current_user, team, space_ids, form.start_date.data, form.end_date.data,
                                        request=req if req is not None and req.team_id == team.id else None)
@@ -558,7 +559,7 @@ def allocate():
             .join(Zone, Space.zone_id == Zone.id).where(Space.type == space_type)).all()
     chosen = set(suggestion.space_ids) if suggestion else set()
     if request.method == "POST":
-        chosen = {int(v) for v in request.form.getlist("space_ids") if v.isdigit()}
+        chosen = {i for i in map(record_id, request.form.getlist("space_ids")) if i is not None}
     zones = db.session.execute(db.select(Zone.id, Zone.code, Floor.name).join(Floor, Zone.floor_id == Floor.id)
                                .order_by(Floor.number, Zone.code)).all()
     return render_template("spaces/allocate.html", form=form, req=req, suggestion=suggestion, free=free, chosen=chosen,
@@ -613,8 +614,8 @@ def team_detail(team_id: int):
     team = _get_or_404(Team, team_id)
     form = MoveForm()
     if form.validate_on_submit():
-        lease_ids = [int(v) for v in request.form.getlist("lease_ids") if v.isdigit()]
-        new_ids = [int(v) for v in (request.form.get("new_codes_ids") or "").split(",") if v.strip().isdigit()]
+        lease_ids = [i for i in map(record_id, request.form.getlist("lease_ids")) if i is not None]
+        new_ids = [i for i in map(record_id, (request.form.get("new_codes_ids") or "").split(",")) if i is not None]
         codes = [c.strip().upper() for c in (request.form.get("new_codes") or "").replace("，", ",").split(",") if c.strip()]
         if codes:
             found = dict(db.session.execute(db.select(Space.code, Space.id).where(Space.code.in_(codes))).all())

@@ -305,10 +305,12 @@ def test_assign_rejects_manual_pair_that_is_a_conflict():
         assign_judges(entries, judges, 1, conflicts={("j0", "e0")}, manual={("j0", "e0")})
 
 
-def test_assign_rejects_more_manual_judges_than_k():
-    entries, judges = _grid(1, 3)
-    with pytest.raises(ValueError, match="more than k"):
-        assign_judges(entries, judges, 1, manual={("j0", "e0"), ("j1", "e0")})
+def test_an_entry_with_more_manual_judges_than_k_keeps_them_and_gets_none():
+    entries, judges = _grid(2, 3)
+    result = assign_judges(entries, judges, 1, manual={("j0", "e0"), ("j1", "e0")})
+    assert result.feasible
+    assert {(a.judge_id, a.entry_id) for a in result.assignments} == {("j2", "e1")}
+    assert result.loads == {"j0": 1, "j1": 1, "j2": 1}
 
 
 def test_assign_aggregated_path_matches_milp_on_medium_sparse_instance():

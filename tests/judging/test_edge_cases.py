@@ -1,0 +1,272 @@
+"""Judging at its edges: states a manager or a judge reaches by ordinary steps in another order (a
+judges-per-entry lowered after manual assignments, a conflict arising after assignment, a rubric not
+set up yet, weights changed after scoring, a window closed before a reopen) and bad numbers typed
+or posted. Each answers with a page or a clear refusal, never a 500, and nothing saved is lost."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+from tests.conftest import csrf_from, login
+
+
+def client_for(app, user):
+    c = app.test_client()
+    login(c, user)
+    return c
+
+
+def mpost(c, url, data=None):
+    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/manage/judging/")})
+
+
+def jpost(c, url, data=None):
+    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/judging/")})
+
+
+def test_more_manual_judges_than_judges_per_entry_keeps_them_and_auto_assigns_the_rest(app, db, world, make_user):
+    from incubator.judging import services
+    from incubator.judging.models import Assignment
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    full, empty = world.entry(comp), world.entry(comp)
+    j1, j2 = world.judge(), world.judge()
+    world.assign(rnd, j1, full)
+    world.assign(rnd, j2, full)  # two by hand, then the manager lowered judges per entry to 1
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    c = client_for(app, manager)
+    page = c.get(f"/manage/judging/rounds/{rnd.id}/auto")
+    assert page.status_code == 200 and 'id="apply-auto"' in page.get_data(as_text=True)
+    assert mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/apply").status_code == 302
+    db.session.expire_all()
+    pairs = {(a.judge_id, a.application_id) for a in services.active_assignments(rnd)}
+    assert {(j1.id, full.id), (j2.id, full.id)} <= pairs
+    assert sum(1 for _, e in pairs if e == empty.id) == 1
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 3
+
+
+def test_a_judges_new_organisation_withdraws_the_assignment_it_conflicts_with(app, db, world, make_user):
+    from incubator.judging import services
+    from incubator.notifications.models import Notice
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, school="浙江大学")
+    judge, other = world.judge(""), world.judge("")
+    manager = make_user("manager", email="m@example.cn")
+    a = world.assign(rnd, judge, entry)
+    db.session.commit()
+    services.save_profile(judge, "浙江 大学", [])  # now a member's school: an automatic conflict
+    db.session.commit()
+    db.session.refresh(a)
+    assert not a.active and a.recusal_text == "利益冲突"
+    assert [app.id for app, _n in services.entries_short_of_judges(rnd)] == [entry.id]
+    assert services.unsubmitted_judges(rnd) == {}
+    preview = services.preview_auto_assign(rnd)
+    assert [(j.id, e.id) for j, e in preview.new_pairs] == [(other.id, entry.id)]
+    notice = db.session.scalars(db.select(Notice).where(Notice.user_id == manager.id)).one()
+    assert "利益冲突" in notice.text_zh and "conflict of interest" in notice.text_en
+    page = client_for(app, manager).get(f"/manage/judging/rounds/{rnd.id}/assignments")
+    assert "利益冲突" in page.get_data(as_text=True)
+
+
+def test_a_team_members_new_school_withdraws_the_assignment_it_conflicts_with(app, db, world):
+    from incubator.applications.services import save_team
+    from incubator.judging import services
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, school="嘉兴学院")
+    judge = world.judge("浙江大学")
+    a = world.assign(rnd, judge, entry)
+    db.session.commit()
+    founder = entry.team.created_by
+    comp.closes_at = comp.closes_at + timedelta(days=30)  # the application can still be edited
+    rows = [{"name": m.name, "school_or_employer": "浙江大学"} for m in entry.team.members]
+    save_team(founder, entry, None, rows)
+    db.session.commit()
+    db.session.refresh(a)
+    assert not a.active
+    assert [app.id for app, _n in services.entries_short_of_judges(rnd)] == [entry.id]
+
+
+def test_a_round_without_criteria_refuses_scores_and_still_shows_its_pages(app, db, world, make_user):
+    from incubator.judging.models import Score
+
+    comp = world.competition(criteria=[("唯一", 1, 10, "1")])
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    for crit in list(rnd.criteria):
+        db.session.delete(crit)
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    jc = client_for(app, judge)
+    r = jpost(jc, f"/judging/assignments/{a.id}", {"version": 0, "action": "submit"})
+    assert r.status_code == 409 and "评分细则" in r.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Score.id))) == 0
+    m = client_for(app, manager)
+    for path in ("rankings", "advancement", "export/rankings.csv", "export/scores.xlsx", "leaderboard.json", "leaderboard", ""):
+        assert m.get(f"/manage/judging/rounds/{rnd.id}/{path}".rstrip("/")).status_code == 200, path
+
+
+def test_a_weight_change_after_scoring_retotals_what_the_exports_show(app, db, world, make_user):
+    from incubator.competitions.services import update_criterion
+    from incubator.judging import services
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry, judge = world.entry(comp), world.judge()
+    c1, c2 = rnd.criteria
+    score = world.score(world.assign(rnd, judge, entry), {c1.id: 10, c2.id: 0})
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    before = score.total
+    update_criterion(manager, c1, weight=c2.weight * 9)  # c1 now weighs 9 of 10
+    db.session.commit()
+    db.session.refresh(score)
+    assert score.total != before and round(score.total, 6) == 90.0
+    assert round(services.compute_ranking(rnd).reports[entry.id].aggregated, 6) == 90.0
+    rows = list(csv.reader(io.StringIO(client_for(app, manager).get(
+        f"/manage/judging/rounds/{rnd.id}/export/scores.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert "90.0" in rows[1]
+
+
+def test_a_score_cannot_be_reopened_once_the_window_closed(app, db, world, make_user):
+    from incubator.judging.models import Score
+    from incubator.timeutils import utcnow
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    c1, c2 = rnd.criteria
+    score = world.score(world.assign(rnd, world.judge(), world.entry(comp)), {c1.id: 9, c2.id: 9})
+    rnd.scoring_closes_at = utcnow() - timedelta(hours=1)
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    c = client_for(app, manager)
+    r = mpost(c, f"/manage/judging/scores/{score.id}/reopen")
+    assert r.status_code == 302
+    assert "评分窗口已关闭" in c.get(r.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Score, score.id).status == "submitted"
+
+
+def test_a_stale_tab_is_refused_again_when_it_saves_the_same_form_twice(app, db, world):
+    from incubator.judging.models import Score
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    a = world.assign(rnd, judge, world.entry(comp))
+    db.session.commit()
+    c = client_for(app, judge)
+    c1, c2 = [x.id for x in rnd.criteria]
+    url = f"/judging/assignments/{a.id}"
+    assert jpost(c, url, {"version": 0, "action": "draft", f"c{c1}": "9", f"c{c2}": "9"}).status_code == 302
+    stale = jpost(c, url, {"version": 0, "action": "draft", f"c{c1}": "1", f"c{c2}": "1"})
+    assert stale.status_code == 409
+    shown = re.search(r'name="version" value="(\d+)"', stale.get_data(as_text=True)).group(1)
+    assert shown == "0"  # the form keeps the version it was built from
+    again = jpost(c, url, {"version": shown, "action": "draft", f"c{c1}": "1", f"c{c2}": "1"})
+    assert again.status_code == 409
+    db.session.expire_all()
+    assert db.session.scalars(db.select(Score)).one().values == {str(c1): 9.0, str(c2): 9.0}
+
+
+def test_deactivated_judges_get_no_assignments(app, db, world, make_user):
+    from incubator.judging import services
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entries = [world.entry(comp) for _ in range(4)]
+    active, gone = world.judge(), world.judge()
+    gone.active = False
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    assert {j.id for j in services.preview_auto_assign(rnd).loads} == {active.id}
+    c = client_for(app, manager)
+    assert f'value="{gone.id}"' not in c.get(f"/manage/judging/rounds/{rnd.id}/assignments").get_data(as_text=True)
+    r = mpost(c, f"/manage/judging/rounds/{rnd.id}/assignments/add",
+              {"judge_id": gone.id, "application_id": entries[0].id})
+    assert r.status_code == 302 and not services.active_assignments(rnd)
+
+
+def test_the_new_assignment_mail_links_the_whole_address(app, db, world):
+    from incubator.judging import services
+    from incubator.notifications.models import OutboxMessage
+
+    comp = world.competition(judges_per_entry=1)
+    services.assign_manual(None, comp.rounds[0], world.judge(), [world.entry(comp)])
+    db.session.commit()
+    body = db.session.scalars(db.select(OutboxMessage)).one().body_text
+    assert re.search(r"^https?://[^/\s]+/judging/$", body, re.M), body
+
+
+def test_publishing_a_final_tells_every_team_its_result(app, db, world, make_user):
+    from incubator.judging import services
+    from incubator.notifications.models import Notice
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    c1, c2 = rnd.criteria
+    entries = [world.entry(comp) for _ in range(3)]
+    for e, v in zip(entries, (9, 7, 5)):
+        world.score(world.assign(rnd, judge, e), {c1.id: v, c2.id: v})
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    services.confirm_awards(manager, rnd, {entries[0].id: "first", entries[1].id: None, entries[2].id: None}, set())
+    services.publish_results(manager, rnd)
+    db.session.commit()
+    for e in entries:
+        texts = [n.text_zh for n in db.session.scalars(db.select(Notice).where(
+            Notice.user_id == e.team.created_by_id, Notice.kind == "judging_result"))]
+        assert len(texts) == 1, e.id
+    won = db.session.scalars(db.select(Notice).where(Notice.user_id == entries[0].team.created_by_id,
+                                                     Notice.kind == "judging_result")).one()
+    assert "一等奖" in won.text_zh and "First prize" in won.text_en
+
+
+def test_the_award_proposal_follows_the_counts_asked_for_after_decisions_were_confirmed(app, db, world, make_user):
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    c1, c2 = rnd.criteria
+    entries = [world.entry(comp) for _ in range(3)]
+    for e, v in zip(entries, (9, 7, 5)):
+        world.score(world.assign(rnd, judge, e), {c1.id: v, c2.id: v})
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    c = client_for(app, manager)
+    assert mpost(c, f"/manage/judging/rounds/{rnd.id}/advancement", {"advance": [entries[0].id]}).status_code == 302
+    page = c.get(f"/manage/judging/rounds/{rnd.id}/awards?count_first=2&count_second=0&count_third=0"
+                 "&count_honorable=0").get_data(as_text=True)
+    assert len(re.findall(r'<option value="first" selected', page)) == 2
+
+
+def test_bad_numbers_typed_or_posted_get_a_page_not_an_error(app, db, world, make_user):
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    entry, judge = world.entry(comp), world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    m = client_for(app, manager)
+    huge = "99999999999999999999"
+    assert m.get(f"/manage/judging/rounds/{rnd.id}/rankings?page=²").status_code == 200
+    assert m.get(f"/manage/judging/rounds/{huge}").status_code == 404
+    assert m.get(f"/manage/judging/rounds/{2**31}").status_code == 404
+    base = f"/manage/judging/rounds/{rnd.id}/assignments"
+    assert mpost(m, f"{base}/add", {"judge_id": judge.id, "track_id": "²"}).status_code == 302
+    assert mpost(m, f"{base}/remove", {"judge_id": judge.id, "track_id": "²"}).status_code == 302
+    assert mpost(m, f"{base}/remove", {"judge_id": judge.id, "application_id": huge}).status_code == 400
+    assert mpost(m, f"{base}/add", {"judge_id": huge}).status_code == 400
+    j = client_for(app, judge)
+    r = jpost(j, "/judging/profile/conflicts", {"application_id": "²"})
+    assert r.status_code == 302 and "例如 12" in j.get(r.headers["Location"]).get_data(as_text=True)
+    assert jpost(j, "/judging/profile/conflicts", {"application_id": huge}).status_code == 302
+    assert j.get(f"/judging/rounds/{huge}/my-scores.csv").status_code == 404
+    assert entry.id  # nothing above touched the entry
