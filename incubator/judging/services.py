@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import json
 import statistics
 import uuid
@@ -358,6 +359,12 @@ class AutoPreview:
     load_spread: int = 0
     result: assign_algo.AssignmentResult | None = None
 
+    @property
+    def fingerprint(self) -> str:
+        """Names the new pairs: the apply form carries the one the manager looked at."""
+        pairs = sorted((judge.id, app.id) for judge, app in self.new_pairs)
+        return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
+
 
 def preview_auto_assign(rnd: Round) -> AutoPreview:
     """Run the min-cost-flow assignment for the round without writing anything."""
@@ -397,11 +404,16 @@ def preview_auto_assign(rnd: Round) -> AutoPreview:
         {by_judge[j]: n for j, n in result.loads.items()}, result.expertise_match_rate, result.load_spread, result)
 
 
-def apply_auto_assign(actor, rnd: Round) -> tuple[str, int]:
-    """Compute and write the automatic assignment in the current transaction; returns (batch id, pairs)."""
+def apply_auto_assign(actor, rnd: Round, previewed: str | None = None) -> tuple[str, int]:
+    """Compute and write the automatic assignment in the current transaction; returns (batch id, pairs).
+    `previewed` is the fingerprint of the preview the manager saw: if entries, judges or conflicts
+    changed since, the assignment differs and is refused rather than applied unseen."""
     preview = preview_auto_assign(rnd)
     if not preview.feasible:
         raise Conflict(preview.message)
+    if previewed is not None and previewed != preview.fingerprint:
+        raise Conflict(_l("The assignment changed since you previewed it (entries, judges or conflicts changed). "
+                          "Review the new preview and apply it again."))
     record_automatic_conflicts(actor, rnd)
     batch = str(uuid.uuid4())
     counts: dict[int, int] = defaultdict(int)

@@ -333,7 +333,8 @@ def auto_preview(round_id: int):
 @manager_required
 def auto_apply(round_id: int):
     rnd = _round(round_id)
-    return commit_or_refuse(lambda: services.apply_auto_assign(_me(), rnd)[1],
+    previewed = request.form.get("preview") or None
+    return commit_or_refuse(lambda: services.apply_auto_assign(_me(), rnd, previewed)[1],
                  lambda n: _("%(n)s assignments created.", n=n), url_for(".assignments_page", round_id=rnd.id),
                  url_for(".auto_preview", round_id=rnd.id))
 
