@@ -9,21 +9,7 @@ import io
 import re
 from datetime import timedelta
 
-from tests.conftest import csrf_from, login
-
-
-def client_for(app, user):
-    c = app.test_client()
-    login(c, user)
-    return c
-
-
-def mpost(c, url, data=None):
-    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/manage/judging/")})
-
-
-def jpost(c, url, data=None):
-    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/judging/")})
+from tests.judging.pages import client_for, jpost, mpost
 
 
 def test_more_manual_judges_than_judges_per_entry_keeps_them_and_auto_assigns_the_rest(app, db, world, make_user):
@@ -206,17 +192,22 @@ def test_the_new_assignment_mail_links_the_whole_address(app, db, world):
     assert re.search(r"^https?://[^/\s]+/judging/$", body, re.M), body
 
 
+def _final_of_three(world):
+    """A one-round competition (so its round is the final) with three entries scored 90, 70, 50."""
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    entries = [world.entry(comp) for _ in range(3)]
+    for e, v in zip(entries, (9, 7, 5)):
+        world.score(world.assign(rnd, judge, e), {c.id: v for c in rnd.criteria})
+    return rnd, entries
+
+
 def test_publishing_a_final_tells_every_team_its_result(app, db, world, make_user):
     from incubator.judging import services
     from incubator.notifications.models import Notice
 
-    comp = world.competition(judges_per_entry=1)
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    c1, c2 = rnd.criteria
-    entries = [world.entry(comp) for _ in range(3)]
-    for e, v in zip(entries, (9, 7, 5)):
-        world.score(world.assign(rnd, judge, e), {c1.id: v, c2.id: v})
+    rnd, entries = _final_of_three(world)
     manager = make_user("manager", email="m@example.cn")
     db.session.commit()
     services.confirm_awards(manager, rnd, {entries[0].id: "first", entries[1].id: None, entries[2].id: None}, set())
@@ -232,13 +223,7 @@ def test_publishing_a_final_tells_every_team_its_result(app, db, world, make_use
 
 
 def test_the_award_proposal_follows_the_counts_asked_for_after_decisions_were_confirmed(app, db, world, make_user):
-    comp = world.competition(judges_per_entry=1)
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    c1, c2 = rnd.criteria
-    entries = [world.entry(comp) for _ in range(3)]
-    for e, v in zip(entries, (9, 7, 5)):
-        world.score(world.assign(rnd, judge, e), {c1.id: v, c2.id: v})
+    rnd, entries = _final_of_three(world)
     manager = make_user("manager", email="m@example.cn")
     db.session.commit()
     c = client_for(app, manager)

@@ -10,27 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import csrf_from, login
+from tests.conftest import csrf_from
+from tests.judging.pages import client_for, jpost, mpost
 from tests.sql_statements import recorded_statements
-
-
-def client_for(app, user):
-    c = app.test_client()
-    login(c, user)
-    return c
 
 
 def post(c, url, data=None, page=None):
     token = csrf_from(c, page or "/judging/" if page is None else page)
     return c.post(url, data={**(data or {}), "csrf_token": token})
-
-
-def mpost(c, url, data=None):
-    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/manage/judging/")})
-
-
-def jpost(c, url, data=None):
-    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/judging/")})
 
 
 def crit_ids(rnd):

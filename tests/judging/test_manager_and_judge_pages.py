@@ -9,21 +9,8 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_from, login
-
-
-def client_for(app, user):
-    c = app.test_client()
-    login(c, user)
-    return c
-
-
-def mpost(c, url, data=None):
-    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/manage/judging/")})
-
-
-def jpost(c, url, data=None):
-    return c.post(url, data={**(data or {}), "csrf_token": csrf_from(c, "/judging/")})
+from tests.conftest import csrf_from
+from tests.judging.pages import client_for, jpost, mpost
 
 
 def test_the_preview_shows_who_gets_what_the_loads_and_the_expertise_match(app, db, world, make_user):
@@ -59,15 +46,13 @@ def test_apply_refuses_an_assignment_that_changed_since_its_preview(app, db, wor
     seen = re.search(r'name="preview" value="([0-9a-f]+)"', page).group(1)
     world.entry(comp)  # a late entry joins the round before the manager clicks
     db.session.commit()
-    r = c.post(f"/manage/judging/rounds/{rnd.id}/auto/apply", data={"preview": seen,
-                                                                     "csrf_token": csrf_from(c, "/manage/judging/")})
+    r = mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/apply", {"preview": seen})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/rounds/{rnd.id}/auto")
     assert "预览" in c.get(r.headers["Location"]).get_data(as_text=True)
     assert services.active_assignments(rnd) == []
     page = c.get(f"/manage/judging/rounds/{rnd.id}/auto").get_data(as_text=True)
     fresh = re.search(r'name="preview" value="([0-9a-f]+)"', page).group(1)
-    r = c.post(f"/manage/judging/rounds/{rnd.id}/auto/apply", data={"preview": fresh,
-                                                                     "csrf_token": csrf_from(c, "/manage/judging/")})
+    r = mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/apply", {"preview": fresh})
     assert r.headers["Location"].endswith(f"/rounds/{rnd.id}/assignments")
     assert len(services.active_assignments(rnd)) == 2
 
@@ -154,7 +139,7 @@ def test_the_scoring_form_shows_each_criterions_description_bounds_and_step(app,
     page = client_for(app, judge).get(f"/judging/assignments/{a.id}").get_data(as_text=True)
     for crit, mx, step in zip(rnd.criteria, ("10.0", "5.0"), ("0.5", "1.0")):
         field = re.search(rf'<input[^>]*name="c{crit.id}"[^>]*>', page, re.S).group(0)
-        assert f'min="0"' in field and f'max="{mx}"' in field and f'step="{step}"' in field
+        assert 'min="0"' in field and f'max="{mx}"' in field and f'step="{step}"' in field
         assert f"{crit.name_zh}的说明" in page
 
 
