@@ -731,8 +731,9 @@ def assign_judges(
 
     Raises ValueError for malformed input (unknown ids in manual pairs,
     duplicate ids, a manual pair that is also a conflict, manual load above
-    cap). An entry with k or more manual judges keeps them all and gets none.  Infeasibility is *not* an
-    exception: check ``result.feasible`` or call ``raise_if_infeasible()``.
+    cap).  An entry with k or more manual judges keeps them all and gets no
+    more.  Infeasibility is *not* an exception: check ``result.feasible`` or
+    call ``raise_if_infeasible()``.
     """
     entries = list(entries)
     judges = list(judges)
