@@ -1128,8 +1128,8 @@ def _admit_to_incubator(actor, rnd: Round, results: dict, apps: dict) -> int:
 
 
 def _tell_results_published(rnd: Round, app: Application, res: RoundResult) -> None:
-    from ..applications.services import application_link
-
+    """A notice to the team lead that the round's results are out, with the award if there is one
+    (a changed status tells the team through the applications service instead)."""
     lead = app.team.created_by
     if lead is None:
         return
@@ -1143,7 +1143,7 @@ def _tell_results_published(rnd: Round, app: Application, res: RoundResult) -> N
     notify(lead, "judging_result",
            f"「{rnd.name_zh}」的结果已公布" + (f"：「{name}」获得{award_zh}。" if award_zh else f"，请查看「{name}」。"),
            f"The results of “{rnd.name_en or rnd.name_zh}” are published" +
-           (f": “{name}” won the {award_en}." if award_en else f"; see “{name}”."), application_link(app))
+           (f": “{name}” won the {award_en}." if award_en else f"; see “{name}”."), f"/results/{app.id}")
 
 
 def publish_results(actor, rnd: Round) -> int:

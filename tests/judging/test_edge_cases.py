@@ -220,6 +220,9 @@ def test_publishing_a_final_tells_every_team_its_result(app, db, world, make_use
     won = db.session.scalars(db.select(Notice).where(Notice.user_id == entries[0].team.created_by_id,
                                                      Notice.kind == "judging_result")).one()
     assert "一等奖" in won.text_zh and "First prize" in won.text_en
+    founder = client_for(app, entries[0].team.created_by)
+    page = founder.get(won.link).get_data(as_text=True)
+    assert re.search(r'id="award">一等奖<', page)  # the notice leads to the published result
 
 
 def test_the_award_proposal_follows_the_counts_asked_for_after_decisions_were_confirmed(app, db, world, make_user):
