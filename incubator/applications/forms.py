@@ -2,9 +2,11 @@
 founder moves on (so "save draft" always keeps what is valid) and again by the submit service."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, DecimalField, Form, IntegerField, RadioField,
+from wtforms import (BooleanField, DateTimeLocalField, DecimalField, Form, HiddenField, IntegerField, RadioField,
                      SelectField, StringField, TextAreaField, FieldList, FormField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -85,6 +87,8 @@ def _year_check(form, field):
 
 
 class MemberForm(Form):
+    # Which saved member the row edits: the data follows the person when rows around it go.
+    member_id = HiddenField()
     name = StringField(_l("Name"), filters=[clean_line], validators=[_len(80)])
     role_in_team = StringField(_l("Role in the team"), filters=[clean_line], validators=[_len(80)])
     school_or_employer = StringField(_l("School or employer"), filters=[clean_line], validators=[_len(120)])
@@ -136,6 +140,33 @@ class CompanyForm(StepForm):
         return found
 
 
+# Answers to number questions are kept as text and exported to spreadsheets: an ordinary number
+# (Excel keeps 15 significant digits), never NaN, infinity or 1e400.
+NUMBER_MAX_DIGITS = 15
+NUMBER_MAX_PLACES = 6
+
+
+def _ordinary_number(form, field):
+    value = field.data
+    if value is None:
+        return
+    message = _l("Enter an ordinary number such as 12 or 3.5, with at most %(digits)s digits before the decimal "
+                 "point and %(places)s after it.", digits=NUMBER_MAX_DIGITS, places=NUMBER_MAX_PLACES)
+    if value.is_finite() and value.is_zero():
+        field.data = Decimal(0)
+        return
+    # adjusted() (the power of ten of the first digit) is checked before anything that uses the
+    # decimal context: normalize() on 1e999999999 would raise Overflow.
+    if (not value.is_finite()  # NaN, sNaN, Infinity
+            or not -NUMBER_MAX_PLACES <= value.adjusted() < NUMBER_MAX_DIGITS
+            or -value.normalize().as_tuple().exponent > NUMBER_MAX_PLACES):
+        field.data = None
+        raise ValidationError(message)
+    value = value.normalize()
+    # Plain notation ("1000", not "1E+3") once the size is known to be small.
+    field.data = value.quantize(1) if value == value.to_integral_value() else value
+
+
 def questions_form(questions, formdata=None, data=None):
     """A form built from the competition's custom questions (field names q_<id>)."""
 
@@ -146,7 +177,7 @@ def questions_form(questions, formdata=None, data=None):
     for q in questions:
         name = f"q_{q.id}"
         if q.kind == "number":
-            field = DecimalField(q.label, validators=[Optional()], places=None)
+            field = DecimalField(q.label, validators=[Optional(), _ordinary_number], places=None)
         elif q.kind == "choice":
             field = SelectField(q.label, choices=[("", "—")] + [(c, c) for c in q.choices], validators=[Optional()])
         elif q.kind == "yes_no":

@@ -189,8 +189,55 @@ def start_application(founder, comp: Competition) -> Application:
     return app
 
 
-def _after_edit(user, app: Application, step: str, before: dict, after: dict) -> None:
-    """Edits of a submitted application bump its version (judges and managers see which one they read)."""
+class SubmittedChangeRefused(Conflict):
+    """An edit of a submitted application would leave it incomplete or not eligible: nothing of it
+    is saved (the view rolls back) and the submitted data stays as it was. `problems` are the
+    Problems the edit would add, to mark their fields."""
+
+    def __init__(self, message, problems=()):
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+def _standing(app: Application) -> frozenset | None:
+    """What keeps a submitted application from being complete and eligible now (usually nothing),
+    to compare after an edit; None for any other status (drafts may be saved half-done)."""
+    if app.status != "submitted":
+        return None
+    held = {(p.step, p.field) for p in missing_items(app)}
+    if eligibility_problems(app):
+        held.add(("eligibility", None))
+    return frozenset(held)
+
+
+def _check_still_submittable(app: Application, held: frozenset | None) -> None:
+    """A submitted application was complete and eligible when it was submitted, and the managers
+    and judges read it as such: an edit may change it, not undo that. Only what the edit itself
+    breaks is refused; a problem that was there before (say a question the organisers added after
+    submission) does not block other changes."""
+    if held is None:
+        return
+    added = [p for p in missing_items(app) if (p.step, p.field) not in held]
+    if added:
+        names = str(_l(", ")).join(str(p.label or p.message) for p in added)
+        raise SubmittedChangeRefused(
+            _l("This application has already been submitted, so it must stay complete. Your change was not "
+               "saved, because it would leave this empty: %(fields)s. The submitted version is kept.",
+               fields=names), added)
+    if ("eligibility", None) not in held:
+        reasons = eligibility_problems(app)
+        if reasons:
+            raise SubmittedChangeRefused(
+                _l("This application has already been submitted, so it must still meet the competition's "
+                   "conditions. Your change was not saved: %(reason)s The submitted version is kept.",
+                   reason=str(reasons[0])))
+
+
+def _after_edit(user, app: Application, step: str, before: dict, after: dict, held: frozenset | None = None) -> None:
+    """Edits of a submitted application bump its version (judges and managers see which one they
+    read), and are refused (SubmittedChangeRefused) if they would make it incomplete or ineligible."""
+    if before != after:
+        _check_still_submittable(app, held)
     app.last_step = step
     app.updated_at = utcnow()
     if app.status == "submitted" and before != after:
@@ -209,6 +256,7 @@ def _after_edit(user, app: Application, step: str, before: dict, after: dict) ->
 def save_fields(user, app: Application, step: str, values: dict) -> None:
     """Save the given (already validated) fields of one step. Unknown names are ignored."""
     _ensure_editable(user, app)
+    held = _standing(app)
     allowed = {"project": PROJECT_FIELDS, "company": COMPANY_FIELDS}[step]
     if "track_id" in values and values["track_id"] is not None:
         if values["track_id"] not in {t.id for t in app.competition.tracks}:
@@ -222,45 +270,63 @@ def save_fields(user, app: Application, step: str, values: dict) -> None:
         if name in allowed:
             setattr(app, name, value)
     after = {k: getattr(app, k) for k in allowed if k in values}
-    _after_edit(user, app, step, before, after)
+    _after_edit(user, app, step, before, after, held)
 
 
-def save_team(user, app: Application, team_name: str | None, rows: list[dict]) -> None:
-    """`rows` are the members in order, the lead first; a row without a name is dropped (except the
-    lead, which always stays). Only the fields present in a row are written."""
+def _member_snapshot(team: Team) -> list:
+    return [[getattr(m, f) for f in MEMBER_FIELDS] for m in team.members]
+
+
+def save_team(user, app: Application, team_name: str | None, rows: list[dict]) -> list[TeamMember | None]:
+    """`rows` are the members in order, the lead first: row 0 is always the lead, who always stays.
+    Every other row names the member it edits by "id" (a row without a known id adds a member),
+    so each person keeps their own data whatever rows are removed around them. A row with
+    "remove", or whose "name" is sent blank, takes its member off the team; so does leaving an
+    existing member out (the rows are the whole team). Only the fields present in a row are
+    written: a row without "name" (say it failed validation) keeps its member's name and adds no
+    one. Returns, per row, the member it was saved to (None when it added or kept no one)."""
     _ensure_editable(user, app)
+    held = _standing(app)
     team = app.team
-    before = {"team_name": team.name, "members": [[getattr(m, f) for f in MEMBER_FIELDS] for m in team.members]}
+    before = {"team_name": team.name, "members": _member_snapshot(team)}
     if team_name is not None:
         team.name = team_name
     lead = team.lead
-    others = [m for m in team.members if not m.is_lead]
-    kept = []
+    others = {m.id: m for m in team.members if not m.is_lead}
+    kept: set[int] = set()
+    saved: list[TeamMember | None] = []
     for index, row in enumerate(rows[:MAX_MEMBERS]):
+        saved.append(None)
         if index == 0 and lead is not None:
             member = lead
         else:
-            if not (row.get("name") or "").strip() or row.get("remove"):
+            member = others.get(row.get("id")) if row.get("id") not in kept else None
+            if row.get("remove") or ("name" in row and not (row["name"] or "").strip()):
                 continue
-            if others:
-                member = others.pop(0)
-            else:
+            if member is None:
+                if not (row.get("name") or "").strip():
+                    continue
                 member = TeamMember()
                 team.members.append(member)
-            kept.append(member)
+            else:
+                kept.add(member.id)
         for name in MEMBER_FIELDS:
             if name in row:
                 setattr(member, name, row[name])
         member.position = index
-    for gone in others:
-        team.members.remove(gone)
+        saved[index] = member
+    for member_id, gone in others.items():
+        if member_id not in kept:
+            team.members.remove(gone)
     db.session.flush()
-    after = {"team_name": team.name, "members": [[getattr(m, f) for f in MEMBER_FIELDS] for m in team.members]}
-    _after_edit(user, app, "team", before, after)
+    after = {"team_name": team.name, "members": _member_snapshot(team)}
+    _after_edit(user, app, "team", before, after, held)
+    return saved
 
 
 def save_answers(user, app: Application, answers: dict[int, str]) -> None:
     _ensure_editable(user, app)
+    held = _standing(app)
     known = {q.id for q in app.competition.questions}
     existing = {a.question_id: a for a in app.answers}
     before = {str(k): a.value for k, a in existing.items()}
@@ -275,7 +341,7 @@ def save_answers(user, app: Application, answers: dict[int, str]) -> None:
             row.value = value
     db.session.flush()
     after = {str(a.question_id): a.value for a in app.answers}
-    _after_edit(user, app, "questions", before, after)
+    _after_edit(user, app, "questions", before, after, held)
 
 
 def application_link(app: Application) -> str:

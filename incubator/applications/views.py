@@ -14,6 +14,7 @@ from ..competitions.services import open_competitions
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutils import local_to_utc, utcnow
+from ..urls import record_id
 from . import services
 from .forms import CompanyForm, ExtensionForm, ProjectForm, TeamForm, WithdrawForm, questions_form
 from .models import STATUS_LABELS, Application
@@ -70,7 +71,8 @@ def _team_form(app: Application):
     if request.method == "POST":
         form = TeamForm()
     else:
-        members = [{f: getattr(m, f) for f in services.MEMBER_FIELDS} for m in app.team.members]
+        members = [{"member_id": m.id, **{f: getattr(m, f) for f in services.MEMBER_FIELDS}}
+                   for m in app.team.members]
         if len(members) < services.MAX_MEMBERS:
             members.append({})  # one empty row to add a member without JavaScript
         form = TeamForm(data={"team_name": app.team.name, "members": members})
@@ -100,14 +102,18 @@ def _save_step(app: Application, step: str, form) -> None:
         rows = []
         for entry in form.members.entries:
             sub = entry.form
+            # A field that failed validation (say a name over 80 characters) is left out: the
+            # member keeps what was saved, and the page shows the typed value with its error.
             row = {n: sub[n].data for n in services.MEMBER_FIELDS
                    if not sub[n].errors and sub[n].name in request.form}
+            row["id"] = record_id(str(sub.member_id.data or ""))
             row["remove"] = bool(sub.remove.data)
-            if any(sub[n].errors for n in services.MEMBER_FIELDS) and not row.get("name"):
-                row["name"] = sub.name.data or ""
             rows.append(row)
         team_name = None if form.team_name.errors or "team_name" not in request.form else form.team_name.data
-        services.save_team(user, app, team_name, rows)
+        saved = services.save_team(user, app, team_name, rows)
+        for entry, member in zip(form.members.entries, saved):
+            if member is not None:  # shown again after an error: a new row now edits its new member
+                entry.form.member_id.data = member.id
     elif step == "questions":
         answers = {}
         for q in app.competition.questions:
@@ -115,6 +121,18 @@ def _save_step(app: Application, step: str, form) -> None:
             if not f.errors and (f.name in request.form or q.kind == "yes_no"):
                 answers[q.id] = "" if f.data is None else str(f.data)
         services.save_answers(user, app, answers)
+
+
+def _field_named(form, name: str):
+    """The field posted as `name`, also inside the team's member rows ("members-1-name")."""
+    for f in form:
+        if f.name == name:
+            return f
+        if f.type in ("FieldList", "FormField"):
+            found = _field_named(f, name)
+            if found is not None:
+                return found
+    return None
 
 
 def _handle_step(comp: Competition, app: Application | None, step: str):
@@ -143,7 +161,18 @@ def _handle_step(comp: Competition, app: Application | None, step: str):
     has_errors = bool(form.errors)
     if action == "next" and form.add_required_errors():
         has_errors = True
-    _save_step(app, step, form)
+    try:
+        _save_step(app, step, form)
+    except DomainError as exc:
+        # E.g. an edit that would make a submitted application incomplete: nothing is saved, the
+        # typed values are shown again with the reason.
+        db.session.rollback()
+        for problem in getattr(exc, "problems", ()):
+            target = _field_named(form, problem.field) if problem.field else None
+            if target is not None:
+                target.errors = list(target.errors) + [problem.message]
+        flash(str(exc.message), "danger")
+        return _render_step(comp, db.session.get(Application, app.id), step, form, exc.status_code)
     db.session.commit()
     if has_errors:
         flash(_("Your draft is saved, apart from the fields marked below. Correct them to continue."), "warning")

@@ -37,6 +37,8 @@ class Deck(db.Model):
     # No index of its own: the unique (application_id, version) serves lookups by application.
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column()
+    # The confirmed ticket of the checked copy (its key is `key`), not the upload's own ticket: the
+    # upload form can still write to the upload's key for an hour, never to the copy's.
     # RESTRICT: a confirmed ticket is never swept, and a deck always names the object it stands for.
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("upload_tickets.id", ondelete="RESTRICT"), unique=True)
     key: Mapped[str] = mapped_column(sa.String(255))

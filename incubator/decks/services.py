@@ -18,9 +18,10 @@ from ..applications.models import Application
 from ..audit.services import record
 from ..errors import DomainError, NotAllowed
 from ..extensions import db
-from ..storage.client import PresignedPost, clean_filename, get_storage
+from ..storage.client import ObjectInfo, PresignedPost, clean_filename, get_storage
 from ..storage.models import UploadTicket
-from ..storage.services import confirm_upload, discard_upload, issue_upload, receive_upload, verify_upload
+from ..storage.services import (discard_upload, drop_snapshot, issue_upload, keep_snapshot, receive_upload,
+                                snapshot_upload)
 from ..timeutils import utcnow
 from .content import DeckRejected, check_pdf, check_pptx
 from .models import CONTENT_TYPES, Deck, can_upload_deck
@@ -127,8 +128,11 @@ def ticket_for(user, application: Application, ticket_id) -> UploadTicket | None
     return ticket
 
 
-def _refuse(user, application: Application, ticket: UploadTicket, reason: str, detail: str = "") -> DeckRefused:
+def _refuse(user, application: Application, ticket: UploadTicket, reason: str, detail: str = "",
+            snapshot: ObjectInfo | None = None) -> DeckRefused:
     log.info("deck upload %s for application %s refused: %s %s", ticket.key, application.id, reason, detail)
+    if snapshot is not None:
+        drop_snapshot(snapshot)
     discard_upload(ticket)
     record(user, "deck.refused", application,
            after={"file": ticket.original_filename, "reason": reason, "detail": detail[:200]})
@@ -137,38 +141,43 @@ def _refuse(user, application: Application, ticket: UploadTicket, reason: str, d
 
 def confirm_deck(user, application: Application, ticket: UploadTicket) -> Deck:
     """Check what arrived under the ticket and keep it as the application's next deck version.
-    Raises DeckRefused (object deleted) or DomainError (e.g. the file did not arrive)."""
+    Raises DeckRefused (object deleted) or DomainError (e.g. the file did not arrive).
+
+    The presigned POST for ticket.key stays valid for an hour, so the object there can be
+    replaced at any time. What is checked and kept is therefore a server-side copy under a key
+    no form can write (snapshot_upload): the deck names the copy, the upload object is deleted,
+    and a later POST to ticket.key changes nothing a judge downloads (the sweep removes it)."""
     _ensure_can_upload(user, application)
-    # Deletes an object outside the ticket's size or type; the ticket stays pending and the
-    # hourly sweep marks it (an object arriving late under it is swept too).
-    info = verify_upload(ticket)
+    # Copies, then checks the copy's size and type; deletes both when outside the ticket's limits
+    # (the ticket stays pending and the hourly sweep marks it).
+    snapshot = snapshot_upload(ticket)
     kind = KIND_BY_CONTENT_TYPE.get(ticket.content_type)
     storage = get_storage()
 
     def read(start: int, end: int) -> bytes:
-        data = storage.read_range(ticket.key, start, end)
+        data = storage.read_range(snapshot.key, start, end)
         if data is None:
             raise DomainError(_l("The file did not arrive. Please upload it again."))
         return data
 
     try:
         if kind == "pdf":
-            check_pdf(read, info.size)
+            check_pdf(read, snapshot.size)
         elif kind == "pptx":
-            check_pptx(read, info.size)
+            check_pptx(read, snapshot.size)
         else:
             raise DeckRejected("not_pdf", f"content type {ticket.content_type}")
     except DeckRejected as exc:
-        raise _refuse(user, application, ticket, exc.reason, exc.detail) from exc
+        raise _refuse(user, application, ticket, exc.reason, exc.detail, snapshot) from exc
 
-    confirm_upload(ticket, size_bytes=info.size)
+    kept = keep_snapshot(ticket, snapshot)
     # Serialise versions per application (PostgreSQL row lock; SQLite transactions are IMMEDIATE).
     db.session.execute(sa.select(Application.id).where(Application.id == application.id).with_for_update())
     version = (db.session.scalar(sa.select(sa.func.max(Deck.version)).where(Deck.application_id == application.id))
                or 0) + 1
-    deck = Deck(application_id=application.id, version=version, ticket_id=ticket.id, key=ticket.key,
+    deck = Deck(application_id=application.id, version=version, ticket_id=kept.id, key=kept.key,
                 original_filename=clean_filename(ticket.original_filename, default=f"deck.{kind}")[:255],
-                size_bytes=info.size, kind=kind, uploaded_by_id=user.id, confirmed_at=utcnow())
+                size_bytes=snapshot.size, kind=kind, uploaded_by_id=user.id, confirmed_at=utcnow())
     db.session.add(deck)
     application.updated_at = utcnow()
     if application.status == "submitted":

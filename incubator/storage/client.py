@@ -360,8 +360,15 @@ class Storage:
                         aborted += 1
         return aborted
 
-    def copy(self, source_key: str, target_key: str) -> None:
-        """Server-side copy within the bucket (objects up to 5 GB)."""
+    def copy(self, source_key: str, target_key: str) -> bool:
+        """Server-side copy within the bucket (objects up to 5 GB), keeping the source's
+        Content-Type. False if there is no object at `source_key`."""
         with _unavailable_on_failure("copy_object", target_key):
-            self.client.copy_object(Bucket=self.bucket, Key=target_key,
-                                    CopySource={"Bucket": self.bucket, "Key": source_key})
+            try:
+                self.client.copy_object(Bucket=self.bucket, Key=target_key,
+                                        CopySource={"Bucket": self.bucket, "Key": source_key})
+            except botocore.exceptions.ClientError as exc:
+                if _is_missing(exc):
+                    return False
+                raise
+        return True

@@ -1,9 +1,11 @@
 """Upload tickets: the record of a key the server handed out for one browser upload.
 
 A ticket exists before any byte reaches the store (the key is server-chosen, the limits are
-signed into the presigned POST), is confirmed once the owning feature has checked the content,
-and is marked deleted when its object is removed. Objects without a confirmed ticket are
-swept by remove_unconfirmed_uploads().
+signed into the presigned POST). Once the owning feature has checked the content of a copy of
+the upload (services.snapshot_upload), the copy gets a confirmed ticket of its own, never signed
+into any form, and the upload's ticket is closed: confirmed and deleted, its object removed.
+A ticket is marked deleted when its object is removed. Objects without a live (not deleted)
+ticket are swept by remove_unconfirmed_uploads().
 """
 from __future__ import annotations
 

@@ -4,10 +4,19 @@ The flow for a browser upload (the decks feature drives it):
 
 1. issue_upload(owner, purpose, filename, content_type, max_bytes) → (ticket, presigned POST);
    the view commits, the browser POSTs the file straight to the store.
-2. verify_upload(ticket) → ObjectInfo: the object exists, its size and type are within the
-   ticket (the store enforces both already; this is the second lock), else it is deleted.
-3. the feature checks the content (e.g. storage.read_range(key, 0, 7) starts with %PDF-),
-   then confirm_upload(ticket) and commits with its own rows.
+2. snapshot_upload(ticket) → ObjectInfo: a server-side copy of the object under a fresh key
+   that no presigned form names; the copy exists, its size and type are within the ticket (the
+   store enforces both already; this is the second lock), else it is deleted.
+3. the feature checks the content OF THE COPY (e.g. storage.read_range(copy.key, 0, 7) starts
+   with %PDF-), then keep_snapshot(ticket, copy) → a confirmed ticket for the copy, and commits
+   with its own rows (which name the copy's key). drop_snapshot(copy) when the content is refused.
+
+Why a copy: the presigned POST stays valid until it expires (an hour), so whoever holds the form
+can replace the object at ticket.key after it was checked. The copy's key was never signed into
+any form, so what was checked is what is kept; the upload object is deleted and its ticket
+closed (confirmed and deleted), and anything POSTed there later is an orphan for the sweep.
+verify_upload/confirm_upload check and keep the object at ticket.key itself: only for uploads no
+one else can write to any more.
 
 Services flush; the request (or the job) commits. remove_unconfirmed_uploads is the exception:
 it is a job of its own and commits each small batch.
@@ -15,6 +24,7 @@ it is a job of its own and commits each small batch.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 from typing import IO
 
@@ -135,6 +145,71 @@ def verify_upload(ticket: UploadTicket) -> ObjectInfo:
     return info
 
 
+def _refused_upload() -> DomainError:
+    return DomainError(_l("The uploaded file is empty, too large or not of the expected type. Please upload it again."))
+
+
+def snapshot_key(ticket: UploadTicket) -> str:
+    """A fresh key beside the ticket's ("decks/a12/<uuid>"): same prefix, so the same sweep and
+    listing cover it, but never signed into any presigned form."""
+    return f"{ticket.key.rsplit('/', 1)[0]}/{uuid.uuid4()}"
+
+
+def snapshot_upload(ticket: UploadTicket) -> ObjectInfo:
+    """Copy what arrived under a pending ticket to a key of its own (server-side) and return the
+    copy's size and type, checked against the ticket's limits. The caller checks the content of
+    `info.key` and then calls keep_snapshot (or drop_snapshot when refusing it). A copy outside
+    the limits is deleted with the upload, and the ticket stays pending (the sweep marks it).
+    Raises Conflict for a ticket already used or swept, DomainError when nothing arrived."""
+    if not ticket.is_pending:
+        raise Conflict(_l("This upload was already completed or has expired. Please upload the file again."))
+    storage = get_storage()
+    key = snapshot_key(ticket)
+    if not storage.copy(ticket.key, key):
+        raise DomainError(_l("The file did not arrive. Please upload it again."))
+    info = storage.head(key)
+    if info is None:  # deleted under us between copy and head: as if it never arrived
+        raise DomainError(_l("The file did not arrive. Please upload it again."))
+    if not 1 <= info.size <= ticket.max_bytes or (info.content_type or "") != ticket.content_type:
+        log.warning("upload %s refused: size %s (max %s), type %r (expected %r)", ticket.key, info.size,
+                    ticket.max_bytes, info.content_type, ticket.content_type)
+        storage.delete(key)
+        storage.delete(ticket.key)
+        raise _refused_upload()
+    return info
+
+
+def drop_snapshot(info: ObjectInfo) -> None:
+    get_storage().delete(info.key)
+
+
+def keep_snapshot(ticket: UploadTicket, info: ObjectInfo) -> UploadTicket:
+    """Keep the checked copy: a confirmed ticket names its key (so the sweep leaves it alone), the
+    upload ticket is closed (confirmed and deleted) and its object deleted. The conditional
+    UPDATE makes a race with the sweep, or with a second confirm of the same ticket, safe: the
+    loser gets Conflict and its copy is deleted."""
+    now = utcnow()
+    claimed = db.session.execute(
+        sa.update(UploadTicket)
+        .where(UploadTicket.id == ticket.id, UploadTicket.confirmed_at.is_(None), UploadTicket.deleted_at.is_(None))
+        .values(confirmed_at=now, deleted_at=now, size_bytes=info.size)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    storage = get_storage()
+    if claimed != 1:
+        storage.delete(info.key)
+        raise Conflict(_l("This upload was already completed or has expired. Please upload the file again."))
+    db.session.refresh(ticket)
+    kept = UploadTicket(key=info.key, purpose=ticket.purpose, owner_id=ticket.owner_id,
+                        content_type=ticket.content_type, max_bytes=ticket.max_bytes,
+                        original_filename=ticket.original_filename, size_bytes=info.size,
+                        created_at=now, confirmed_at=now)
+    db.session.add(kept)
+    db.session.flush()
+    storage.delete(ticket.key)
+    return kept
+
+
 def confirm_upload(ticket: UploadTicket, size_bytes: int | None = None) -> UploadTicket:
     """Mark the upload as kept (the caller has checked its content). Refuses a ticket the sweep
     has already removed: the conditional UPDATE makes a race with the sweep safe."""
@@ -164,7 +239,8 @@ def remove_unconfirmed_uploads(older_than_hours: float = 24) -> dict:
     """Scheduled job: delete what was uploaded but never confirmed.
 
     1. Tickets unconfirmed for longer than `older_than_hours`: object deleted, ticket marked.
-    2. Objects under the upload prefixes that no ticket names (older than the same age).
+    2. Objects under the upload prefixes that no live ticket names (older than the same age): no
+       ticket at all, or a deleted one (e.g. a form POSTed again after its upload was kept).
     3. Multipart uploads under those prefixes started before that age and never finished.
 
     Commits each batch of CLEANUP_BATCH. Idempotent and safe to run twice at once: each ticket
@@ -229,7 +305,10 @@ def remove_unconfirmed_uploads(older_than_hours: float = 24) -> dict:
 
 
 def _remove_orphans(storage, keys: list[str]) -> int:
-    known = set(db.session.scalars(sa.select(UploadTicket.key).where(UploadTicket.key.in_(keys))))
+    # A deleted ticket's key names no object we keep: whatever is there arrived after it was
+    # closed (a form POSTed again after its copy was kept, or after a refusal) and goes.
+    known = set(db.session.scalars(sa.select(UploadTicket.key)
+                                   .where(UploadTicket.key.in_(keys), UploadTicket.deleted_at.is_(None))))
     db.session.rollback()
     removed = 0
     for key in keys:

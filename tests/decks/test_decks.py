@@ -273,6 +273,37 @@ def test_store_down_during_upload_and_download_then_works_after_restart(db, clie
     assert http(client.get(f"/decks/{deck.id}/download").headers["Location"]).status == 200
 
 
+def test_confirmed_deck_is_not_replaced_by_posting_its_upload_form_again(db, client, founder, application, storage):
+    """The presigned POST stays valid for an hour after the deck was confirmed. Whoever still holds
+    it may POST another file to the same key: the store takes it, but the deck is a copy under a
+    key no form names, so judges and managers still download what was checked; the late object
+    is an orphan for the sweep, which leaves the deck alone."""
+    from incubator.storage.services import remove_unconfirmed_uploads
+
+    login(client, founder)
+    original = pdf_bytes(3000)
+    ticket, stored, confirmed = upload(client, application, original)
+    assert stored.status in (200, 201, 204) and confirmed.status_code == 200
+    upload_key = ticket["fields"]["key"]
+    (deck,) = decks(db)
+
+    replaced = b"%PDF-1.7\n" + "换成了别的内容".encode() * 50 + b"\n%%EOF"
+    again = multipart_post(ticket["url"], ticket["fields"], replaced)
+    assert again.status in (200, 201, 204), again.body  # the form is still valid: the store takes it
+    fetched = http(client.get(f"/decks/{deck.id}/download").headers["Location"])
+    assert fetched.status == 200 and fetched.body.startswith("%PDF-") and "换成了别的内容" not in fetched.body
+    assert storage.read_range(deck.key, 0, len(original) + 10) == original
+    assert deck.key != upload_key and deck.key.startswith(f"decks/a{application.id}/")
+    assert confirm(client, application, ticket["ticket_id"]).status_code == 409  # no second deck from it
+    assert [d.version for d in decks(db)] == [1]
+
+    # The sweep (a cutoff a minute ahead: everything counts as old) removes the late object, not the deck.
+    remove_unconfirmed_uploads(older_than_hours=-1 / 60)
+    assert storage.head(upload_key) is None
+    assert storage.read_range(deck.key, 0, len(original) + 10) == original
+    assert http(client.get(f"/decks/{deck.id}/download").headers["Location"]).status == 200
+
+
 def test_unconfirmed_upload_is_removed_by_the_cleanup_job(db, client, founder, application, storage):
     from incubator.storage.models import UploadTicket
     from incubator.storage.services import remove_unconfirmed_uploads
