@@ -70,6 +70,10 @@ class Config:
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # How many proxies in front of the app set X-Forwarded-For/-Proto (0: none; the address seen is
+    # the client's). Behind one proxy every request comes from its address: without this the rate
+    # limits and the login records would treat all people as one.
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 
     BABEL_DEFAULT_LOCALE = env("BABEL_DEFAULT_LOCALE", "zh_CN")
     BABEL_DEFAULT_TIMEZONE = env("TIMEZONE", "Asia/Shanghai")
@@ -112,6 +116,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     PREFERRED_URL_SCHEME = "https"
+    TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 1)  # the documented deployment: gunicorn on loopback behind one proxy
 
     @classmethod
     def validate(cls) -> None:

@@ -7,11 +7,12 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..enums import ROLE_LABELS, InvitationState, Role
-from ..errors import DomainError
+from ..errors import DomainError, NotAllowed
 from ..extensions import db
 from ..notifications.services import notify, queue_mail
 from ..timeutils import utcnow
@@ -44,14 +45,19 @@ def find_user_by_email(email: str) -> User | None:
 def create_user(email: str, name: str, password: str, *, roles: list[Role], mobile: str | None = None,
                 locale: str = "zh_CN", actor=None) -> User:
     email = normalize_email(email)
+    taken = EmailTaken(_l("This email is already registered. Log in or reset your password."), field="email")
     if find_user_by_email(email) is not None:
-        raise EmailTaken(_l("This email is already registered. Log in or reset your password."), field="email")
+        raise taken
     user = User(email=email, name=name.strip(), mobile=mobile or None, locale=locale)
     user.set_password(password)
     for role in roles:
         user.add_role(role)
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # a double-tapped "register": the second insert meets the first's row
+        db.session.rollback()  # (a failed flush leaves nothing of this transaction worth keeping)
+        raise taken from None
     record(actor or user, "user.create", user, after={"email": email, "roles": sorted(r.value for r in roles)})
     return user
 
@@ -96,11 +102,18 @@ def _session_user_statement(extra_columns: dict):
         statement = (
             db.select(User, *(column.label(name) for name, column in extra_columns.items()))
             .join(LoginSession, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash == db.bindparam("token_hash"), LoginSession.revoked_at.is_(None))
+            .where(LoginSession.token_hash == db.bindparam("token_hash"), LoginSession.revoked_at.is_(None),
+                   LoginSession.created_at > db.bindparam("since"))
             .options(joinedload(User.role_rows))
         )
         _SESSION_USER_STATEMENTS[key] = statement
     return statement
+
+
+def login_lifetime() -> timedelta:
+    """How long a login lasts on the server, whatever the browser keeps: a "keep me logged in"
+    cookie's days, and no login outlives them."""
+    return max(current_app.config["REMEMBER_COOKIE_DURATION"], current_app.config["PERMANENT_SESSION_LIFETIME"])
 
 
 def load_session_user(token: str, extra_columns: dict | None = None) -> tuple[User | None, dict]:
@@ -111,7 +124,8 @@ def load_session_user(token: str, extra_columns: dict | None = None) -> tuple[Us
     would cost a second round trip per request; so do the extras, for the same reason."""
     extra_columns = extra_columns or {}
     row = db.session.execute(_session_user_statement(extra_columns),
-                             {"token_hash": hash_token(token)}).unique().one_or_none()
+                             {"token_hash": hash_token(token), "since": utcnow() - login_lifetime()}
+                             ).unique().one_or_none()
     if row is None:
         return None, {}
     user = row[0]
@@ -227,11 +241,14 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(token: str, *, name: str | None, password: str | None, mobile: str | None,
-                      locale: str) -> User:
-    """A new person sets a password; a person who already has an account gets the roles added."""
+def accept_invitation(token: str, *, actor: User | None, name: str | None, password: str | None,
+                      mobile: str | None, locale: str) -> User:
+    """A new person sets a password; a person who already has an account, logged in as `actor`,
+    gets the roles added (holding the link is not enough: anyone may have registered the email)."""
     invitation = invitation_from_token(token)
     user = find_user_by_email(invitation.email)
+    if user is not None and (actor is None or actor.id != user.id):
+        raise NotAllowed(_l("Log in with the invited account to accept this invitation."))
     if user is None:
         if not password:
             raise DomainError(_l("Choose a password."), field="password")

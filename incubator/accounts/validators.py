@@ -2,18 +2,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 # Mainland China mobile numbers: 11 digits starting 13–19, optionally written with +86 / 86.
-_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$")
 
 
 def normalize_mobile(value: str | None) -> str | None:
+    """The 11 ASCII digits of a mainland mobile number, or None. Full-width digits and signs typed
+    with a Chinese input method (１３８…, ＋86) count as the digits they are; other scripts' digits
+    do not (they would be stored as typed and match nothing later)."""
     if not value:
         return None
-    compact = re.sub(r"[\s-]", "", value)
+    compact = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", value))
     match = _MOBILE.match(compact)
     return match.group(1) if match else None
 

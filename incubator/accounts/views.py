@@ -27,6 +27,11 @@ def _email_key() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()[:254]
 
 
+def _reset_email_key() -> str:
+    """Reset mails per address asked for, whichever network asks: no flooding one inbox."""
+    return "reset:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
 def _sign_in(user, remember: bool) -> None:
     session.clear()  # a fresh session on login (no fixation)
     services.start_session(user, request.user_agent.string, request.remote_addr)
@@ -90,6 +95,7 @@ def logout():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"], key_func=_reset_email_key)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -125,10 +131,21 @@ def accept_invitation(token: str):
         return render_template("accounts/token_problem.html", message=exc.message,
                                retry_url=url_for("accounts.login")), 400
     existing = services.find_user_by_email(invitation.email)
+    if existing is not None and not (current_user.is_authenticated and current_user.id == existing.id):
+        # Roles go to an existing account only once its owner has logged in: the email alone proves
+        # nothing, since anyone may have registered it.
+        if current_user.is_authenticated:
+            return render_template("accounts/token_problem.html", message=_(
+                "This invitation is for the account %(email)s. Log out, then log in with that account to "
+                "accept it.", email=invitation.email), retry_url=url_for("home.dashboard")), 403
+        flash(_("An account with this email already exists. Log in with it to accept the invitation; if you "
+                "do not know its password, reset it."), "info")
+        return redirect(url_for("accounts.login", next=request.path))
     form = ConfirmForm() if existing else AcceptInvitationForm(name=invitation.name)
     if form.validate_on_submit():
         user = services.accept_invitation(
             token,
+            actor=current_user._get_current_object() if existing else None,
             name=getattr(form, "name", None) and form.name.data,
             password=getattr(form, "password", None) and form.password.data,
             mobile=normalize_mobile(form.mobile.data) if hasattr(form, "mobile") else None,
@@ -137,7 +154,7 @@ def accept_invitation(token: str):
         db.session.commit()
         if existing:
             flash(_("The invitation is accepted: your account now has the new roles."), "success")
-            return redirect(url_for("home.dashboard") if current_user.is_authenticated else url_for("accounts.login"))
+            return redirect(url_for("home.dashboard"))
         _sign_in(user, remember=False)
         flash(_("Welcome, %(name)s! Your account is ready.", name=user.name), "success")
         return redirect(url_for("home.dashboard"))

@@ -130,7 +130,10 @@ def test_invitation_for_an_existing_account_adds_the_role(app, client, make_user
     founder = make_user(Role.FOUNDER, email="both@example.cn")
     _invite(client, manager, "both@example.cn", roles=("judge",))
     path = _mailed_path(smtp)
-    response = post_form(app.test_client(), path, {})
+    owner = app.test_client()
+    assert owner.get(path).headers["Location"].startswith("/login?next=")  # log in first
+    login(owner, founder)
+    response = post_form(owner, path, {})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(User, founder.id).roles == {Role.FOUNDER, Role.JUDGE}
