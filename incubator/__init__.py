@@ -51,6 +51,12 @@ def create_app(config_name: str | None = None, config_overrides: dict | None = N
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    proxies = app.config.get("TRUSTED_PROXIES") or 0
+    if proxies:
+        # The client's address and scheme as the proxy saw them (rate limits, login records, https links).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app
 
 
@@ -148,7 +154,10 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["TIMEZONE"])
 
     login_manager.init_app(app)
-    login_manager.session_protection = "strong"
+    # "basic": a session seen from a new address or browser is marked not fresh, not ended. "strong"
+    # would log out a judge whose phone moves from the venue's Wi-Fi to 4G in the middle of a final;
+    # a copied cookie is stopped on the server instead (logout and password resets revoke the login).
+    login_manager.session_protection = "basic"
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "warning"
     from flask_babel import lazy_gettext
@@ -239,6 +248,13 @@ CSP = (
 )
 
 
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _holds_nul(values) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in items) for key, items in values.lists())
+
+
 def register_request_hooks(app: Flask) -> None:
     s3_origin = (app.config.get("S3_ENDPOINT_URL") or "").rstrip("/")
     csp = CSP.format(s3=s3_origin).replace("  ", " ")
@@ -247,6 +263,15 @@ def register_request_hooks(app: Flask) -> None:
     def assign_request_id():
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming[:36] if incoming and incoming.replace("-", "").isalnum() else str(uuid.uuid4())
+
+    @app.before_request
+    def refuse_nul_characters():
+        # No form field or query holds a NUL character when typed by a person, and PostgreSQL
+        # refuses one in any text (a 500 where SQLite would store it): refuse the request plainly.
+        if _holds_nul(request.args) or (request.method == "POST" and request.mimetype in _FORM_TYPES
+                                        and _holds_nul(request.form)):
+            return render_template("errors/error.html", code=400, message=_(
+                "The request holds a character that cannot be accepted (NUL). Go back, remove it and try again.")), 400
 
     @app.after_request
     def security_headers(response):

@@ -19,6 +19,12 @@ def record_id(raw: str | None) -> int | None:
     return value if value <= MAX_ID else None
 
 
+def page_number(raw: str | None) -> int:
+    """A list's page asked for in the query (`?page=3`): 1 unless it is a number a query's OFFSET
+    can hold (`?page=99999999999999999999` is page 1, not an overflow)."""
+    return record_id(raw) or 1
+
+
 class RecordIdConverter(IntegerConverter):
     """`<int:...>` in every route: a number beyond any key answers 404, not a database overflow."""
 

@@ -4,10 +4,11 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, DecimalField, IntegerField, SelectField, StringField,
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..formfields import FiniteDecimalField, YearInRange
 from .models import (ADVANCEMENT_KINDS, ADVANCEMENT_LABELS, AGGREGATION_LABELS, AGGREGATIONS, QUESTION_KIND_LABELS,
                      QUESTION_KINDS)
 
@@ -40,9 +41,9 @@ class CompetitionForm(FlaskForm):
     description_zh = TextAreaField(_l("Description (Chinese)"), filters=[clean_text], validators=[_len(10000)])
     description_en = TextAreaField(_l("Description (English)"), filters=[clean_text], validators=[_len(10000)])
     opens_at = DateTimeLocalField(_l("Applications open (Beijing time)"), format=LOCAL_FORMAT,
-                                  validators=[Optional()])
+                                  validators=[Optional(), YearInRange()])
     closes_at = DateTimeLocalField(_l("Applications close (Beijing time)"), format=LOCAL_FORMAT,
-                                   validators=[Optional()])
+                                   validators=[Optional(), YearInRange()])
     max_founder_age = IntegerField(_l("Maximum age of the team lead"), validators=[
         Optional(), NumberRange(min=16, max=80, message=_l("Enter a number between %(min)s and %(max)s."))])
     graduated_within_years = IntegerField(_l("Or graduated within (years)"), validators=[
@@ -61,9 +62,9 @@ class RoundForm(FlaskForm):
     name_zh = StringField(_l("Name (Chinese)"), filters=[clean_line], validators=[required, _len(80)])
     name_en = StringField(_l("Name (English)"), filters=[clean_line], validators=[Optional(), _len(120)])
     scoring_opens_at = DateTimeLocalField(_l("Scoring opens (Beijing time)"), format=LOCAL_FORMAT,
-                                          validators=[Optional()])
+                                          validators=[Optional(), YearInRange()])
     scoring_closes_at = DateTimeLocalField(_l("Scoring closes (Beijing time)"), format=LOCAL_FORMAT,
-                                           validators=[Optional()])
+                                           validators=[Optional(), YearInRange()])
     judges_per_entry = IntegerField(_l("Judges per entry"), default=3, validators=[
         required, NumberRange(min=1, max=50, message=_l("Enter a number between %(min)s and %(max)s."))])
     blind = BooleanField(_l("Blind review (judges do not see team names)"))
@@ -89,11 +90,11 @@ class CriterionForm(FlaskForm):
                                    validators=[_len(2000)])
     description_en = TextAreaField(_l("What judges look for (English)"), filters=[clean_text],
                                    validators=[_len(2000)])
-    weight = DecimalField(_l("Weight"), places=2, validators=[
+    weight = FiniteDecimalField(_l("Weight"), places=2, validators=[
         required, NumberRange(min=0.01, max=1000, message=_l("Enter a number between %(min)s and %(max)s."))])
-    max_score = DecimalField(_l("Maximum score"), places=2, default=10, validators=[
+    max_score = FiniteDecimalField(_l("Maximum score"), places=2, default=10, validators=[
         required, NumberRange(min=0.01, max=1000, message=_l("Enter a number between %(min)s and %(max)s."))])
-    step = DecimalField(_l("Score step"), places=2, default=1, validators=[
+    step = FiniteDecimalField(_l("Score step"), places=2, default=1, validators=[
         required, NumberRange(min=0.01, max=100, message=_l("Enter a number between %(min)s and %(max)s."))])
 
 

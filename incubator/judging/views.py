@@ -16,7 +16,7 @@ from ..extensions import db
 from ..actions import commit_or_refuse
 from ..pagecache import one_statement_post
 from ..spreadsheets import csv_response, xlsx_response
-from ..urls import record_id
+from ..urls import page_number, record_id
 from . import services
 from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
 
@@ -368,7 +368,7 @@ def rankings(round_id: int):
     track = next((t for t in tracks if str(t.id) == request.args.get("track")), None)
     result = ranking.per_track[track.id] if track else ranking.overall
     pages = max(1, -(-len(result.ranked) // RANKING_PAGE_SIZE))
-    page = min(max(record_id(request.args.get("page")) or 1, 1), pages)
+    page = min(page_number(request.args.get("page")), pages)
     rows = result.ranked[(page - 1) * RANKING_PAGE_SIZE:page * RANKING_PAGE_SIZE]
     return render_template("judging/rankings.html", rnd=rnd, ranking=ranking, tracks=tracks, track=track,
                            result=result, rows=rows, page=page, pages=pages)

@@ -9,7 +9,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.permissions import manager_required
 from ..enums import OutboxState
 from ..extensions import db
-from ..urls import safe_next
+from ..urls import page_number, safe_next
 from . import services
 from .mailer import MAX_ATTEMPTS
 from .models import Notice, OutboxMessage
@@ -66,7 +66,7 @@ def outbox():
         query = query.where(OutboxMessage.state == state)
     else:
         state = ""
-    page = db.paginate(query, per_page=OUTBOX_PAGE_SIZE, error_out=False)
+    page = db.paginate(query, page=page_number(request.args.get("page")), per_page=OUTBOX_PAGE_SIZE, error_out=False)
     counts = dict(db.session.execute(
         db.select(OutboxMessage.state, db.func.count(OutboxMessage.id)).group_by(OutboxMessage.state)
     ).all())

@@ -141,3 +141,27 @@ def test_competition_items_removed_only_while_draft(client, db, manager):
     assert r.status_code == 302
     assert db.session.get(Criterion, crit_id) is None
     assert db.session.scalar(db.select(AuditRecord).where(AuditRecord.action == "criteria.delete"))
+
+
+@pytest.mark.parametrize("field,value", [("opens_at", "0001-01-01T00:00"), ("closes_at", "9999-12-31T23:59")])
+def test_a_date_beyond_any_competition_gets_a_message_not_an_error(client, db, manager, field, value):
+    data = {"name_zh": "2026 青聚南湖", "opens_at": "2026-03-01T09:00", "closes_at": "2026-04-30T17:00", field: value}
+    r = post_form(client, f"{BASE}/new", data)
+    assert r.status_code == 400
+    assert "请输入 2000 年至 2100 年之间的日期" in r.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Competition.id))) == 0
+
+
+@pytest.mark.parametrize("value", ["sNaN", "NaN", "-Infinity", "1e400"])
+def test_a_weight_that_is_no_number_gets_a_message_not_an_error(client, db, manager, value):
+    comp = Competition(name_zh="大赛")
+    comp.rounds.append(Round(name_zh="初赛", position=0))
+    db.session.add(comp)
+    db.session.commit()
+    url = f"{BASE}/{comp.id}/rounds/{comp.rounds[0].id}/criteria/new"
+    for field in ("weight", "max_score", "step"):
+        data = {"name_zh": "技术创新性", "weight": "30", "max_score": "10", "step": "0.5", field: value}
+        r = post_form(client, url, data)
+        assert r.status_code == 400, field
+        assert "请输入数字" in r.get_data(as_text=True) or "请输入介于" in r.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Criterion.id))) == 0
