@@ -134,6 +134,7 @@ def state_for(
     today: dt.date | None = None,
     *,
     soon_days: int = SOON_DAYS,
+    upcoming: bool = False,
 ) -> SpaceState:
     """State of one space on ``on_date``.
 
@@ -149,7 +150,9 @@ def state_for(
        * ``ending_soon`` if it ends within ``soon_days`` of the date
          (``end - on_date <= 30 days``; the end is exclusive);
        * ``leased`` otherwise.
-    3. ``free``.
+    3. With ``upcoming=True``: ``reserved`` if an ``active`` lease starts
+       after the date (the earliest one; the space is booked ahead).
+    4. ``free``.
 
     With back-to-back leases [a, b) and [b, c), the date ``b`` belongs to the
     second one only.  Rows whose ``space_id`` is set and differs from
@@ -162,7 +165,7 @@ def state_for(
             continue
         if _covers(row.start, row.end, on_date):
             return SpaceState("out_of_service", None, row.start, row.end)
-    covering = []
+    covering, later = [], []
     for row in leases:
         row = LeaseRow(*row)
         if row.space_id is not None and row.space_id != space_id:
@@ -171,7 +174,12 @@ def state_for(
             continue
         if _covers(row.start, row.end, on_date):
             covering.append(row)
+        elif row.start > on_date:
+            later.append(row)
     if not covering:
+        if upcoming and later:
+            nxt = min(later, key=lambda r: (r.start, r.team_name))
+            return SpaceState("reserved", nxt.team_name, nxt.start, nxt.end)
         return SpaceState("free")
     # Overlapping active leases are excluded by the database; be deterministic anyway.
     lease = min(covering, key=lambda r: (r.start, r.team_name))

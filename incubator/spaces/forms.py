@@ -7,6 +7,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, FloatField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from .layout_csv import MAX_COORDINATE
 from .models import SPACE_TYPE_LABELS, SPACE_TYPES
 
 _req = DataRequired(message=_l("This field is required."))
@@ -25,8 +26,10 @@ class FloorForm(FlaskForm):
     building_id = SelectField(_l("Building"), coerce=int, validators=[InputRequired()])
     number = IntegerField(_l("Floor number"), validators=[InputRequired(), NumberRange(min=0, max=999)])
     name = StringField(_l("Floor name"), validators=[Optional(), Length(max=120)])
-    plan_width = FloatField(_l("Plan width"), default=2000, validators=[InputRequired(), NumberRange(min=1)])
-    plan_height = FloatField(_l("Plan height"), default=1200, validators=[InputRequired(), NumberRange(min=1)])
+    plan_width = FloatField(_l("Plan width"), default=2000,
+                            validators=[InputRequired(), NumberRange(min=1, max=MAX_COORDINATE)])
+    plan_height = FloatField(_l("Plan height"), default=1200,
+                             validators=[InputRequired(), NumberRange(min=1, max=MAX_COORDINATE)])
 
 
 class LayoutUploadForm(FlaskForm):
@@ -41,6 +44,10 @@ class OutageForm(FlaskForm):
     start_date = DateField(_l("Out of service from"), validators=[InputRequired()])
     end_date = DateField(_l("Back in service on (empty: until further notice)"), validators=[Optional()])
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=200)])
+
+
+class OutageEndForm(FlaskForm):
+    on_date = DateField(_l("Back in service on"), validators=[InputRequired()])
 
 
 class AdmitForm(FlaskForm):

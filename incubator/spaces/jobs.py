@@ -20,8 +20,8 @@ from . import services
            description=_l("End expired leases, free their spaces and tell managers which waiting teams now fit"))
 def end_expired_leases() -> dict:
     ended = services.expire_leases()
-    fits = services.notify_waitlist_fits() if ended else 0
-    return {"ended": ended, "waitlist_heads_that_fit": fits}
+    fits = services.spaces_freed([lease.space_id for lease in ended]) if ended else 0
+    return {"ended": len(ended), "waitlist_heads_that_fit": fits}
 
 
 @scheduled("spaces_lease_reminders", trigger="cron", hour=9, minute=0, misfire_grace_time=3600,

@@ -19,7 +19,9 @@ trailing empty header cells (Excel) are ignored.  Blank rows are skipped.
 * ``capacity`` -- integer; desks must be 1 (empty means 1 for a desk),
   offices >= 1 (required).
 * ``x``, ``y`` -- numbers >= 0; ``width``, ``height`` -- numbers > 0 (plan
-  units, e.g. cm).  Integral values are kept as ``int``.
+  units, e.g. cm); each at most :data:`MAX_COORDINATE`, so a typo such as
+  ``1e308`` cannot reach the plan's arithmetic.  Integral values are kept as
+  ``int``.
 * ``features`` -- ``window``, ``power``, ``monitor`` separated by ``;`` or
   ``|``; may be empty; stored in that canonical order without duplicates.
 * No two spaces on the same floor may overlap (a positive-area
@@ -31,7 +33,10 @@ Every problem found is reported as :class:`LayoutError` ``(line, key,
 params)``; ``line`` is the 1-based physical line of the file where the row
 starts (header = 1; for XLSX the sheet row).  ``key`` is a message key for
 the Flask layer to translate (:data:`ERROR_KEYS` lists them all with their
-params).  All or nothing: any error -> ``rows == ()``.
+params).  All or nothing: any error -> ``rows == ()``; the rows that passed
+their own checks are still given in ``checked_rows`` (and every code of the
+file in ``codes``), so a caller can check them against the database in the
+same round and report every problem at once.
 """
 
 from __future__ import annotations
@@ -64,6 +69,8 @@ FLOOR_RE = re.compile(r"^(\d{1,3})F?$")
 FEATURES = ("window", "power", "monitor")
 SPACE_TYPES = ("desk_hot", "desk_fixed", "office")
 DESK_TYPES = ("desk_hot", "desk_fixed")
+#: The largest x, y, width or height (plan units: 100 000 cm is a kilometre).
+MAX_COORDINATE = 100_000
 
 #: key -> params it carries (for writing the translations).
 ERROR_KEYS = {
@@ -87,6 +94,7 @@ ERROR_KEYS = {
     "number_invalid": ("column", "value"),
     "number_negative": ("column", "value"),
     "size_not_positive": ("column", "value"),
+    "number_too_large": ("column", "value", "max"),
     "feature_unknown": ("value",),
     "overlap": ("code", "other_code", "other_line"),
 }
@@ -117,6 +125,9 @@ class LayoutError(NamedTuple):
 class LayoutResult:
     rows: tuple[LayoutRow, ...]
     errors: tuple[LayoutError, ...]
+    #: Rows valid on their own (all of them when ``ok``), and every code the file names.
+    checked_rows: tuple[LayoutRow, ...] = ()
+    codes: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -211,6 +222,7 @@ def parse_layout(data: str | bytes | Iterable[Sequence[Any]]) -> LayoutResult:
         return LayoutResult((), (LayoutError(header_line, "no_rows", {}),))
 
     rows: list[LayoutRow] = []
+    checked: list[LayoutRow] = []
     first_line_of_code: dict[str, int] = {}
     for line, cells in body:
         row_errs: list[LayoutError] = []
@@ -284,6 +296,8 @@ def parse_layout(data: str | bytes | Iterable[Sequence[Any]]) -> LayoutResult:
                 err("number_negative", column=c, value=raw)
             elif c in ("width", "height") and v <= 0:
                 err("size_not_positive", column=c, value=raw)
+            elif v > MAX_COORDINATE:
+                err("number_too_large", column=c, value=raw, max=MAX_COORDINATE)
             else:
                 nums[c] = v
 
@@ -303,14 +317,20 @@ def parse_layout(data: str | bytes | Iterable[Sequence[Any]]) -> LayoutResult:
                 rows.append(LayoutRow(code, floor, zone or "", stype, 0, nums["x"], nums["y"],
                                       nums["width"], nums["height"], (), line))
             continue
-        rows.append(LayoutRow(code, floor, zone, stype, capacity, nums["x"], nums["y"],
-                              nums["width"], nums["height"],
-                              tuple(f for f in FEATURES if f in feats), line))
+        row = LayoutRow(code, floor, zone, stype, capacity, nums["x"], nums["y"],
+                        nums["width"], nums["height"],
+                        tuple(f for f in FEATURES if f in feats), line)
+        rows.append(row)
+        checked.append(row)
 
-    errors.extend(_overlaps(rows))
+    overlaps = _overlaps(rows)
+    errors.extend(overlaps)
+    codes = frozenset(first_line_of_code)
     if errors:
-        return LayoutResult((), tuple(sorted(errors, key=lambda e: e.line)))
-    return LayoutResult(tuple(rows), ())
+        overlapping = {e.line for e in overlaps}
+        return LayoutResult((), tuple(sorted(errors, key=lambda e: e.line)),
+                            tuple(r for r in checked if r.line not in overlapping), codes)
+    return LayoutResult(tuple(rows), (), tuple(rows), codes)
 
 
 def _overlaps(rows: list[LayoutRow]) -> list[LayoutError]:

@@ -31,6 +31,11 @@ REQUEST_STATUSES = ("waiting", "allocated", "cancelled")
 REQUEST_STATUS_LABELS = {"waiting": _l("Waiting"), "allocated": _l("Allocated"), "cancelled": _l("Cancelled")}
 LEASE_STATUSES = ("active", "ended", "cancelled")
 LEASE_STATUS_LABELS = {"active": _l("Active"), "ended": _l("Ended"), "cancelled": _l("Cancelled")}
+# Why the platform itself cancelled a lease: a code kept in leases.cancel_code and named in the
+# reader's language when shown (a manager's own reason is free text in cancel_reason).
+CANCEL_CODES = ("moved", "ended_before_start")
+CANCEL_CODE_LABELS = {"moved": _l("Moved to another space before it started"),
+                      "ended_before_start": _l("Ended before it started")}
 AWARD_LEVEL_LABELS = {1: _l("First prize"), 2: _l("Second prize"), 3: _l("Third prize"), 4: _l("Excellence award")}
 REMINDER_DAYS = (30, 7)
 
@@ -244,6 +249,7 @@ class Lease(db.Model):
     __table_args__ = (
         sa.CheckConstraint("end_date > start_date", name="period_ordered"),
         sa.CheckConstraint(one_of("status", LEASE_STATUSES), name="status_valid"),
+        sa.CheckConstraint(f"cancel_code IS NULL OR {one_of('cancel_code', CANCEL_CODES)}", name="cancel_code_valid"),
         sa.Index("ix_leases_space_period", "space_id", "start_date", "end_date"),
         sa.Index("ix_leases_status_end", "status", "end_date"),
         ExcludeConstraint(
@@ -264,7 +270,8 @@ class Lease(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")
+    cancel_reason: Mapped[str] = mapped_column(sa.String(300), default="")  # a manager's words
+    cancel_code: Mapped[str | None] = mapped_column(sa.String(20))  # or one of CANCEL_CODES
     moved_to_id: Mapped[int | None] = mapped_column(sa.ForeignKey("leases.id", ondelete="SET NULL"))
 
     space: Mapped[Space] = relationship()
@@ -273,6 +280,13 @@ class Lease(db.Model):
     @property
     def status_label(self):
         return LEASE_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def cancel_reason_text(self) -> str:
+        """Why it was cancelled, in the reader's language when the platform gave the reason."""
+        if self.cancel_code:
+            return str(CANCEL_CODE_LABELS.get(self.cancel_code, self.cancel_code))
+        return self.cancel_reason or ""
 
     @property
     def last_day(self) -> date:

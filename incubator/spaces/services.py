@@ -14,8 +14,9 @@ judging calls it too (with source="judging" and award_level_rank).
 from __future__ import annotations
 
 import calendar
+import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from flask import url_for
@@ -32,8 +33,10 @@ from ..extensions import db
 from ..notifications.services import notify, queue_mail
 from ..timeutils import local_today, utcnow
 from . import suggest as suggest_mod
-from .models import (REMINDER_DAYS, SPACE_TYPES, Admission, Building, Floor, Lease, LeaseReminder, Space,
-                     SpaceOutage, SpaceRequest, Zone)
+from .models import (CANCEL_CODE_LABELS, CANCEL_CODES, REMINDER_DAYS, SPACE_TYPES, Admission, Building, Floor,
+                     Lease, LeaseReminder, Space, SpaceOutage, SpaceRequest, Zone)
+
+log = logging.getLogger(__name__)
 
 
 # --- errors that can be raised outside a request (jobs, tests, CLI) ---------------------------
@@ -65,15 +68,46 @@ class LeaseConflict(SpacesError, Conflict):
 
 # --- dates ------------------------------------------------------------------------------------
 
+# A request or a new lease starts at most this far ahead, and lasts at most as long as a request may
+# (the CHECK on space_requests.duration_months); a renewal adds at most the same term. Dates far
+# beyond these are typing mistakes (9999-12-01), and date arithmetic on them would leave the calendar.
+MAX_MONTHS_AHEAD = 24
+MAX_TERM_MONTHS = 36
+
+
 def add_months(day: date, months: int) -> date:
+    """The same day `months` later (the month's last day if it is shorter). Total: a result beyond
+    the calendar (year 1 … 9999) is clamped to date.min/date.max, so stored dates never make it raise."""
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def latest_start(today: date | None = None) -> date:
+    return add_months(today or local_today(), MAX_MONTHS_AHEAD)
 
 
 def _check_period(start: date, end: date) -> None:
     if start is None or end is None or end <= start:
         raise SpacesError(_l("The end of a lease must be after its start."), field="end_date")
+
+
+def _check_start_in_horizon(start: date, field: str = "start_date") -> None:
+    last = latest_start()
+    if start > last:
+        raise SpacesError(_l("The start date can be at most %(months)s months from today (%(date)s at the latest).",
+                             months=MAX_MONTHS_AHEAD, date=last.isoformat()), field=field)
+
+
+def _check_term(start: date, end: date, field: str = "end_date") -> None:
+    last = add_months(start, MAX_TERM_MONTHS)
+    if end > last:
+        raise SpacesError(_l("This period can last at most %(months)s months: its end date can be %(date)s "
+                             "at the latest.", months=MAX_TERM_MONTHS, date=last.isoformat()), field=field)
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -281,9 +315,11 @@ def set_floor_background(manager, floor: Floor, key: str | None) -> Floor:
 
 
 def put_out_of_service(manager, space: Space, start: date, end: date | None, reason: str = "") -> SpaceOutage:
+    _check_start_in_horizon(start)
     if end is not None:
         _check_period(start, end)
-    clash = _first_clash([space.id], start, end or date(9999, 1, 1))
+        _check_term(start, end)
+    clash = _first_clash([space.id], start, end or date.max)
     if clash is not None:
         raise LeaseConflict(clash)
     outage = SpaceOutage(space_id=space.id, start_date=start, end_date=end, reason=(reason or "")[:200],
@@ -292,6 +328,34 @@ def put_out_of_service(manager, space: Space, start: date, end: date | None, rea
     db.session.flush()
     touch_plans([space.id])
     record(manager, "spaces.out_of_service", space, after={"start": str(start), "end": str(end), "reason": reason})
+    return outage
+
+
+def _outage_snapshot(outage: SpaceOutage) -> dict:
+    return {"outage": outage.id, "start": str(outage.start_date), "end": str(outage.end_date),
+            "reason": outage.reason}
+
+
+def end_outage(manager, outage: SpaceOutage, on_date: date | None = None) -> SpaceOutage | None:
+    """The space is back in service from `on_date` (default today): the outage ends that day, or, if
+    it had not begun by then, is called off altogether (returns None). Recorded on the space, as
+    putting it out of service is; the managers hear which waiting teams now fit."""
+    on_date = on_date or local_today()
+    if outage.end_date is not None and outage.end_date <= on_date:
+        raise SpacesError(_l("This space is already back in service by then."), field="on_date")
+    space = outage.space
+    before = _outage_snapshot(outage)
+    if on_date <= outage.start_date:
+        db.session.delete(outage)
+        after = {**before, "called_off": True}
+        outage = None
+    else:
+        outage.end_date = on_date
+        after = _outage_snapshot(outage)
+    db.session.flush()
+    touch_plans([space.id])
+    record(manager, "spaces.back_in_service", space, before=before, after=after)
+    spaces_freed([space.id])
     return outage
 
 
@@ -333,6 +397,7 @@ def create_request(user, team: Team, *, seats: int, space_type: str, start_date:
         raise SpacesError(_l("The duration must be between 1 and 36 months."), field="duration_months")
     if start_date < local_today():
         raise SpacesError(_l("The start date cannot be in the past."), field="start_date")
+    _check_start_in_horizon(start_date)
     if preferred_zone_id is not None and db.session.get(Zone, preferred_zone_id) is None:
         raise SpacesError(_l("Unknown zone."), field="preferred_zone_id")
     req = SpaceRequest(team_id=team.id, seats=int(seats), space_type=space_type, start_date=start_date,
@@ -436,6 +501,8 @@ def allocate(manager, team: Team, space_ids: Sequence[int], start: date, end: da
              request: SpaceRequest | None = None) -> list[Lease]:
     """Lease the given spaces to `team` for [start, end), all or none."""
     _check_period(start, end)
+    _check_start_in_horizon(start)
+    _check_term(start, end)
     space_ids = sorted({int(s) for s in space_ids})
     if not space_ids:
         raise SpacesError(_l("Choose at least one space."), field="space_ids")
@@ -486,6 +553,7 @@ def renew(manager, lease: Lease, new_end: date) -> Lease:
     _active(lease)
     if new_end <= lease.end_date:
         raise SpacesError(_l("A renewal must end after the current end date."), field="end_date")
+    _check_term(lease.end_date, new_end)
     before = _lease_snapshot(lease)
     outage = _first_outage([lease.space_id], lease.end_date, new_end)
     if outage is not None:
@@ -523,6 +591,7 @@ def shorten(manager, lease: Lease, new_end: date, *, action: str = "spaces.lease
     zh, en = _lease_text([lease])
     _tell_team(lease.team, "spaces_lease", f"租期已调整为提前结束：{zh}。",
                f"Your lease now ends earlier: {en}.", _team_link(lease.team))
+    spaces_freed([lease.space_id])
     return lease
 
 
@@ -530,38 +599,81 @@ def end_early(manager, lease: Lease, on_date: date | None = None) -> Lease:
     """The team leaves on `on_date` (the first day without the space; default today)."""
     on_date = on_date or local_today()
     if on_date <= lease.start_date:
-        with force_locale("zh_CN"):  # stored text, the default language; works without a request too
-            reason = str(_l("Ended before it started"))
-        return cancel(manager, lease, reason)
+        return cancel(manager, lease, code="ended_before_start")
     return shorten(manager, lease, on_date, action="spaces.lease_ended_early")
 
 
-def cancel(manager, lease: Lease, reason: str) -> Lease:
+def _coded_reason(code: str) -> tuple[str, str]:
+    """The reason of a cancellation code in Chinese and in English (for notices, written now)."""
+    label = CANCEL_CODE_LABELS[code]
+    with force_locale("zh_CN"):
+        zh = str(label)
+    with force_locale("en"):
+        en = str(label)
+    return zh, en
+
+
+def cancel(manager, lease: Lease, reason: str = "", *, code: str | None = None) -> Lease:
+    """Cancel the lease: with a manager's `reason` (free text, required), or with one of
+    CANCEL_CODES when the platform itself cancels it (stored as a code, named when shown)."""
     _active(lease)
+    if code is not None and code not in CANCEL_CODES:
+        raise ValueError(f"unknown cancellation code {code!r}")
     reason = (reason or "").strip()
-    if not reason:
+    if code is None and not reason:
         raise SpacesError(_l("Give a reason for cancelling."), field="reason")
     before = _lease_snapshot(lease)
-    lease.status = "cancelled"
-    lease.cancel_reason = reason[:300]
-    lease.ended_at = utcnow()
+    _mark_cancelled(lease, reason, code)
     db.session.flush()
     touch_plans([lease.space_id])
-    record(manager, "spaces.lease_cancelled", lease, before=before, after={**_lease_snapshot(lease), "reason": reason})
+    record(manager, "spaces.lease_cancelled", lease, before=before,
+           after={**_lease_snapshot(lease), "reason": reason, **({"reason_code": code} if code else {})})
     zh, en = _lease_text([lease])
-    _tell_team(lease.team, "spaces_lease", f"租约已取消：{zh}。原因：{reason}",
-               f"Your lease was cancelled: {en}. Reason: {reason}", _team_link(lease.team))
+    reason_zh, reason_en = _coded_reason(code) if code else (reason, reason)
+    _tell_team(lease.team, "spaces_lease", f"租约已取消：{zh}。原因：{reason_zh}",
+               f"Your lease was cancelled: {en}. Reason: {reason_en}", _team_link(lease.team))
+    spaces_freed([lease.space_id])
     return lease
 
 
-def move(manager, leases: Sequence[Lease], new_space_ids: Sequence[int], on_date: date | None = None) -> list[Lease]:
-    """Move a team from `leases` to `new_space_ids` (paired in order) from `on_date`: each old lease
+def _mark_cancelled(lease: Lease, reason: str, code: str | None) -> None:
+    lease.status = "cancelled"
+    lease.cancel_reason = reason[:300]
+    lease.cancel_code = code
+    lease.ended_at = utcnow()
+
+
+def move_team(manager, team: Team, new_codes: Mapping[int, str], on_date: date | None = None) -> list[Lease]:
+    """Move leases of `team` to other spaces, each to the one named for it: `new_codes` maps a lease
+    id to the code of its new space (the pairing is explicit, never by position in two lists)."""
+    if not new_codes:
+        raise SpacesError(_l("Choose one new space for each lease to move."), field="space_ids")
+    lease_ids = [int(i) for i in new_codes]
+    leases = {lease.id: lease for lease in db.session.scalars(
+        db.select(Lease).where(Lease.id.in_(lease_ids), Lease.team_id == team.id))}
+    if len(leases) != len(lease_ids):
+        raise SpacesError(_l("Choose the leases of this team to move."))
+    codes = {i: (c or "").strip().upper() for i, c in new_codes.items()}
+    found = dict(db.session.execute(db.select(Space.code, Space.id).where(Space.code.in_(set(codes.values())))).all())
+    unknown = sorted({c for c in codes.values() if c not in found})
+    if unknown:
+        raise SpacesError(_l("There is no space with the code %(code)s.", code="、".join(unknown)), field="space_ids")
+    return move(manager, [(leases[i], found[codes[i]]) for i in lease_ids], on_date)
+
+
+def move(manager, pairs: Sequence[tuple[Lease, int]], on_date: date | None = None) -> list[Lease]:
+    """Move each lease of `pairs` to the space id paired with it, from `on_date`: each old lease
     ends on that day (or is cancelled if it had not started) and a new lease on the new space runs to
     the old end. All or nothing: a clash on any pair undoes every pair before it."""
-    if not leases or len(leases) != len(new_space_ids):
+    pairs = [(lease, int(space_id)) for lease, space_id in pairs]
+    leases = [lease for lease, _ in pairs]
+    new_space_ids = [space_id for _, space_id in pairs]
+    if not pairs:
         raise SpacesError(_l("Choose one new space for each lease to move."), field="space_ids")
-    if len({int(s) for s in new_space_ids}) != len(new_space_ids):
+    if len(set(new_space_ids)) != len(new_space_ids):
         raise SpacesError(_l("Choose a different new space for each lease."), field="space_ids")
+    if len({lease.id for lease in leases}) != len(leases):
+        raise SpacesError(_l("Choose one new space for each lease to move."), field="space_ids")
     team_ids = {lease.team_id for lease in leases}
     if len(team_ids) != 1:
         raise SpacesError(_l("Only the leases of one team can be moved together."))
@@ -570,13 +682,12 @@ def move(manager, leases: Sequence[Lease], new_space_ids: Sequence[int], on_date
         _active(lease)
         if on_date >= lease.end_date:
             raise SpacesError(_l("The move date must be before the end of every lease."), field="on_date")
-    spaces = {s.id: s for s in db.session.scalars(db.select(Space).where(Space.id.in_([int(i) for i in new_space_ids])))}
+    spaces = {s.id: s for s in db.session.scalars(db.select(Space).where(Space.id.in_(new_space_ids)))}
     if len(spaces) != len(new_space_ids):
         raise SpacesError(_l("One of the chosen spaces does not exist."), field="space_ids")
     old_ids = [lease.id for lease in leases]
     group = str(uuid.uuid4())
     befores = [_lease_snapshot(lease) for lease in leases]
-    pairs = list(zip(leases, [int(i) for i in new_space_ids]))
     # What the clash error names, if the database rather than our check detects it.
     probe = {"space_ids": [p[1] for p in pairs], "start": on_date, "end": max(lease.end_date for lease in leases)}
 
@@ -586,9 +697,7 @@ def move(manager, leases: Sequence[Lease], new_space_ids: Sequence[int], on_date
             start = max(on_date, old.start_date)
             end = old.end_date
             if on_date <= old.start_date:
-                old.status = "cancelled"
-                old.cancel_reason = "moved"
-                old.ended_at = utcnow()
+                _mark_cancelled(old, "", "moved")
             else:
                 old.end_date = on_date
             db.session.flush()
@@ -622,6 +731,7 @@ def move(manager, leases: Sequence[Lease], new_space_ids: Sequence[int], on_date
     team = created[0].team
     _tell_team(team, "spaces_lease", f"团队「{team.name}」已调整至新空间：{zh}。",
                f"Team “{team.name}” moves to: {en}.", _team_link(team))
+    spaces_freed([lease.space_id for lease in leases])
     return created
 
 
@@ -654,8 +764,10 @@ def overlapping_active_pairs() -> int:
 
 # --- jobs' work -------------------------------------------------------------------------------
 
-def expire_leases(today: date | None = None) -> int:
-    """End every active lease whose end date has come; tell the teams. Returns how many ended."""
+def expire_leases(today: date | None = None) -> list[Lease]:
+    """End every active lease whose end date has come; tell the teams. Returns the leases ended.
+    (The caller follows with spaces_freed.) A team whose notice cannot be written is logged and the
+    others are still told."""
     today = today or local_today()
     leases = list(db.session.scalars(
         db.select(Lease).where(Lease.status == "active", Lease.end_date <= today)
@@ -668,12 +780,17 @@ def expire_leases(today: date | None = None) -> int:
         record(None, "spaces.lease_expired", lease, before=before, after=_lease_snapshot(lease))
         by_team.setdefault(lease.team_id, []).append(lease)
     for group in by_team.values():
-        zh, en = _lease_text(group)
+        try:
+            zh, en = _lease_text(group)
+        except (ValueError, OverflowError):
+            log.exception("expired leases %s: their notice cannot be written; the team is not told",
+                          [lease.id for lease in group])
+            continue
         team = group[0].team
         _tell_team(team, "spaces_lease", f"租期已结束：{zh}。", f"Your lease has ended: {en}.", _team_link(team))
     db.session.flush()
     touch_plans([lease.space_id for lease in leases])
-    return len(leases)
+    return leases
 
 
 def send_end_reminders(today: date | None = None) -> int:
@@ -707,19 +824,30 @@ def send_end_reminders(today: date | None = None) -> int:
     return sum(len(g) for g in groups.values())
 
 
-def waitlist_heads_that_fit(today: date | None = None, limit: int = 5) -> list[tuple[SpaceRequest, suggest_mod.Suggestion]]:
-    """The first waiting requests (in queue order) for which free spaces exist now."""
+def waitlist_heads_that_fit(today: date | None = None, limit: int = 5, *, space_types: Iterable[str] | None = None
+                            ) -> list[tuple[SpaceRequest, suggest_mod.Suggestion]]:
+    """The first waiting requests (in queue order) for which free spaces exist now; with
+    `space_types`, only those heads asking for one of these types. A request whose dates cannot be
+    worked with is logged and passed over, never stops the others."""
+    types = set(space_types) if space_types is not None else None
     out = []
     for req in waitlist()[:limit]:
-        start, end = request_period(req, today)
+        if types is not None and req.space_type not in types:
+            continue
+        try:
+            start, end = request_period(req, today)
+        except (ValueError, OverflowError):
+            log.exception("space request %s: its period (%s, %s months) cannot be worked out; skipped",
+                          req.id, req.start_date, req.duration_months)
+            continue
         suggestion = suggest(req.seats, req.space_type, start, end, preferred_zone_id=req.preferred_zone_id)
         if suggestion:
             out.append((req, suggestion))
     return out
 
 
-def notify_waitlist_fits(today: date | None = None) -> int:
-    fits = waitlist_heads_that_fit(today)
+def notify_waitlist_fits(today: date | None = None, *, space_types: Iterable[str] | None = None) -> int:
+    fits = waitlist_heads_that_fit(today, space_types=space_types)
     if not fits:
         return 0
     names_zh = "、".join(f"{r.team.name}（{r.seats}座）" for r, _ in fits)
@@ -730,10 +858,25 @@ def notify_waitlist_fits(today: date | None = None) -> int:
     return len(fits)
 
 
+def spaces_freed(space_ids: Iterable[int] | None = None, today: date | None = None) -> int:
+    """THE follow-up of every change that frees space — a lease expired, cancelled, shortened, ended
+    early or moved away, an outage lifted, new spaces imported: tell the managers which teams at the
+    head of the waiting list now fit. With `space_ids` (the freed spaces), only requests for their
+    types are looked at. Returns how many waiting requests fit."""
+    types = None
+    if space_ids is not None:
+        ids = list(space_ids)
+        types = set(db.session.scalars(db.select(Space.type).where(Space.id.in_(ids or [0])).distinct()))
+        if not types:
+            return 0
+    return notify_waitlist_fits(today, space_types=types)
+
+
 __all__ = ["admit_team", "allocate", "renew", "shorten", "end_early", "cancel", "move", "create_request",
            "set_priority", "cancel_request", "waitlist", "waitlist_positions", "suggest", "free_spaces",
-           "expire_leases", "send_end_reminders", "notify_waitlist_fits", "LeaseConflict", "SpacesError",
-           "import_layout", "put_out_of_service", "set_floor_background", "touch_plans"]
+           "expire_leases", "send_end_reminders", "notify_waitlist_fits", "spaces_freed", "LeaseConflict",
+           "SpacesError", "import_layout", "put_out_of_service", "end_outage", "set_floor_background", "touch_plans",
+           "move_team"]
 
 
 # --- layout import ----------------------------------------------------------------------------
@@ -742,27 +885,31 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
     """Apply a parsed layout (layout_csv.LayoutResult) to `floor`: all rows or none.
 
     Returns (errors, created, updated). Errors beyond the pure validation (same format
-    LayoutError(line, key, params)): a row for another floor, a code used on another floor, or a
-    space whose type/geometry change would drop a leased office's capacity — kept simple: codes
-    already on this floor are updated in place, new ones created, and spaces absent from the file
-    are kept (a layout import never deletes a space with history)."""
+    LayoutError(line, key, params)): a row for another floor, a code used on another floor, a space
+    reaching beyond the floor's plan, or one overlapping a space of this floor that the file leaves
+    in place. Rows valid on their own are checked against the database even when other rows have
+    errors, so every problem of the file is reported in one round. Codes already on this floor are
+    updated in place, new ones created, and spaces absent from the file are kept (a layout import
+    never deletes a space with history)."""
     from .layout_csv import LayoutError
 
-    if not result.ok:
-        return list(result.errors), 0, 0
-    errors = []
-    codes = [r.code for r in result.rows]
-    existing = {s.code: s for s in db.session.scalars(db.select(Space).where(Space.code.in_(codes)))}
-    for r in result.rows:
+    rows = result.rows if result.ok else result.checked_rows
+    errors = list(result.errors)
+    codes = sorted(result.codes) if result.codes else [r.code for r in rows]
+    existing = {s.code: s for s in db.session.scalars(db.select(Space).where(Space.code.in_([r.code for r in rows])))}
+    for r in rows:
         if r.floor != floor.number:
             errors.append(LayoutError(r.line, "floor_other", {"value": r.floor, "expected": floor.number}))
         s = existing.get(r.code)
         if s is not None and s.floor_id != floor.id:
             errors.append(LayoutError(r.line, "code_on_other_floor", {"code": r.code}))
+        if r.x + r.width > floor.plan_width or r.y + r.height > floor.plan_height:
+            errors.append(LayoutError(r.line, "outside_plan", {"code": r.code, "width": format(floor.plan_width, "g"),
+                                                               "height": format(floor.plan_height, "g")}))
     # Spaces of this floor that the file leaves in place must not be overlapped by the new rows.
     kept = db.session.execute(db.select(Space.code, Space.x, Space.y, Space.w, Space.h)
-                              .where(Space.floor_id == floor.id, Space.code.not_in(codes))).all()
-    for r in result.rows:
+                              .where(Space.floor_id == floor.id, Space.code.not_in(codes))).all() if rows else []
+    for r in rows:
         for k in kept:
             if k.x < r.x + r.width and r.x < k.x + k.w and k.y < r.y + r.height and r.y < k.y + k.h:
                 errors.append(LayoutError(r.line, "overlap_existing", {"code": r.code, "other_code": k.code}))
@@ -771,7 +918,7 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
         return sorted(errors, key=lambda e: e.line), 0, 0
     zones = {z.code: z for z in db.session.scalars(db.select(Zone).where(Zone.floor_id == floor.id))}
     created = updated = 0
-    for r in result.rows:
+    for r in rows:
         zone = zones.get(r.zone)
         if zone is None:
             zone = zones[r.zone] = Zone(floor_id=floor.id, code=r.zone, name="")
@@ -790,4 +937,6 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
     db.session.flush()
     touch_plans(floor_ids=[floor.id])
     record(manager, "spaces.layout_imported", floor, after={"created": created, "updated": updated, "rows": len(codes)})
+    if created:
+        spaces_freed()
     return [], created, updated

@@ -23,13 +23,13 @@ from ..compression import gzip_large_responses
 from ..errors import DomainError
 from ..extensions import db
 from ..actions import commit_or_refuse, refuse, save_form
-from ..pagecache import cached_page, read_only
+from ..pagecache import cached_page, current_versions, read_only
 from ..spreadsheets import csv_response, xlsx_response
 from ..timeutils import local_today
 from ..urls import record_id
 from . import floorplan, layout_csv, occupancy, services
 from .forms import (AdmitForm, AllocateForm, BackgroundForm, BuildingForm, CancelForm, DateChangeForm, FloorForm, LayoutUploadForm,
-                    MoveForm, OutageForm, PriorityForm, SpaceRequestForm, type_choices)
+                    MoveForm, OutageEndForm, OutageForm, PriorityForm, SpaceRequestForm, type_choices)
 from .models import (AWARD_LEVEL_LABELS, SPACE_TYPE_LABELS, SPACE_TYPES, Admission, Building, Floor, Lease, Space,
                      SpaceOutage, SpaceRequest, Zone)
 
@@ -59,6 +59,9 @@ LAYOUT_MESSAGES = {
     "number_invalid": _l("%(column)s: “%(value)s” is not a number."),
     "number_negative": _l("%(column)s: %(value)s cannot be negative."),
     "size_not_positive": _l("%(column)s: %(value)s must be more than 0."),
+    "number_too_large": _l("%(column)s: %(value)s is too large (at most %(max)s)."),
+    "outside_plan": _l("The space %(code)s reaches beyond the floor plan (%(width)s × %(height)s): enlarge the "
+                       "plan first or move the space."),
     "feature_unknown": _l("Unknown feature “%(value)s” (window, power or monitor)."),
     "overlap": _l("The space %(code)s overlaps %(other_code)s (line %(other_line)s)."),
     "overlap_existing": _l("The space %(code)s overlaps the existing space %(other_code)s."),
@@ -124,7 +127,10 @@ def floor_plan_svg(floor: Floor, on_date: date, *, highlight_team_ids=(), links:
     """The SVG of one floor on one date: from this process's cache when the floor's plan_version
     (bumped by every service that changes leases, outages or the layout) has not moved, else
     drawn in 3 queries whatever the number of spaces or leases."""
-    key = (floor.id, floor.plan_version, on_date, local_today(), str(get_locale()),
+    # plan_version moves with what the spaces services change; the "spaces" data version (bumped by
+    # database triggers, see incubator/pagecache) also with what they do not, such as a team renamed
+    # elsewhere, whose name the plan shows.
+    key = (floor.id, floor.plan_version, current_versions(("spaces",)), on_date, local_today(), str(get_locale()),
            frozenset(highlight_team_ids), links, show_holders, floor.background_key)
     cache, lock = _plan_cache()
     with lock:
@@ -146,11 +152,11 @@ def _draw_floor_plan(floor: Floor, on_date: date, *, highlight_team_ids=(), link
     spaces = db.session.execute(
         db.select(Space.id, Space.code, Space.type, Space.capacity, Space.x, Space.y, Space.w, Space.h)
         .where(Space.floor_id == floor.id)).all()
+    # The leases that hold the date and those still to come (a space booked ahead is drawn reserved).
     leases = db.session.execute(
         db.select(Lease.space_id, Lease.start_date, Lease.end_date, Lease.team_id, Team.name)
         .join(Space, Lease.space_id == Space.id).join(Team, Lease.team_id == Team.id)
-        .where(Space.floor_id == floor.id, Lease.status == "active", Lease.start_date <= on_date,
-               Lease.end_date > on_date)).all()
+        .where(Space.floor_id == floor.id, Lease.status == "active", Lease.end_date > on_date)).all()
     outages = db.session.execute(
         db.select(SpaceOutage.space_id, SpaceOutage.start_date, SpaceOutage.end_date)
         .join(Space, SpaceOutage.space_id == Space.id)
@@ -161,12 +167,19 @@ def _draw_floor_plan(floor: Floor, on_date: date, *, highlight_team_ids=(), link
     states, highlight = {}, set()
     for space_id, start, end in outages:
         states[space_id] = floorplan.SpaceState("out_of_service", None, start, end)
+    by_space: dict[int, list] = {}
     for space_id, start, end, team_id, team_name in leases:
+        by_space.setdefault(space_id, []).append((start, end, "active", team_name, space_id, team_id))
+    for space_id, rows in by_space.items():
+        if space_id in states:  # out of service: the team holding it then still sees it as theirs
+            if any(r[5] in highlight_team_ids and r[0] <= on_date for r in rows):
+                highlight.add(space_id)
+            continue
+        state = floorplan.state_for(space_id, on_date, [r[:5] for r in rows], (), today, upcoming=True)
+        # The lease that decided the state: the one drawn, highlighted and named.
+        team_id = next((r[5] for r in rows if (r[0], r[1], r[3]) == (state.start, state.end, state.holder)), None)
         if team_id in highlight_team_ids:
             highlight.add(space_id)
-        if space_id in states:
-            continue
-        state = floorplan.state_for(space_id, on_date, [(start, end, "active", team_name, space_id)], (), today)
         if not show_holders and team_id not in highlight_team_ids:
             state = floorplan.SpaceState(state.state, None, None, None)
         states[space_id] = state
@@ -457,7 +470,25 @@ def space_detail(space_id: int):
     history = services.space_history(space)
     outages = list(db.session.scalars(db.select(SpaceOutage).where(SpaceOutage.space_id == space.id)
                                       .order_by(SpaceOutage.start_date.desc())))
-    return render_template("spaces/space.html", space=space, history=history, outages=outages, form=form)
+    today = local_today()
+    end_form = OutageEndForm(prefix="lift", formdata=None, data={"on_date": today})
+    return render_template("spaces/space.html", space=space, history=history, outages=outages, form=form,
+                           end_form=end_form, today=today)
+
+
+@bp.post("/outages/<int:outage_id>/end")
+@manager_required
+def end_outage(outage_id: int):
+    """Put a space back in service: its outage ends on the chosen day (or is called off if it had
+    not begun)."""
+    outage = _get_or_404(SpaceOutage, outage_id)
+    back = url_for("spaces.space_detail", space_id=outage.space_id)
+    form = OutageEndForm(prefix="lift")
+    if not form.validate_on_submit():
+        flash(_("Check the date and try again."), "danger")
+        return redirect(back)
+    return commit_or_refuse(lambda: services.end_outage(current_user, outage, form.on_date.data),
+                            _("The space is back in service from %(date)s.", date=form.on_date.data.isoformat()), back)
 
 
 # --- manager: admission, waitlist, allocation, leases ---------------------------------------------
@@ -614,18 +645,16 @@ def team_detail(team_id: int):
     team = _get_or_404(Team, team_id)
     form = MoveForm()
     if form.validate_on_submit():
-        lease_ids = [i for i in map(record_id, request.form.getlist("lease_ids")) if i is not None]
-        new_ids = [i for i in map(record_id, (request.form.get("new_codes_ids") or "").split(",")) if i is not None]
-        codes = [c.strip().upper() for c in (request.form.get("new_codes") or "").replace("，", ",").split(",") if c.strip()]
-        if codes:
-            found = dict(db.session.execute(db.select(Space.code, Space.id).where(Space.code.in_(codes))).all())
-            new_ids = [found.get(c, 0) for c in codes]
-        olds = list(db.session.scalars(db.select(Lease).where(Lease.id.in_(lease_ids), Lease.team_id == team.id)
-                                       .order_by(Lease.id)))
+        # One field per lease, named by its id: each lease goes where its own field says.
+        new_codes = {}
+        for name, value in request.form.items():
+            if name.startswith("new_code-") and value.strip():
+                lease_id = record_id(name.removeprefix("new_code-"))
+                if lease_id is None:
+                    abort(400)
+                new_codes[lease_id] = value
         try:
-            if len(olds) != len(lease_ids):
-                raise services.SpacesError(_l("Choose the leases of this team to move."))
-            services.move(current_user, olds, new_ids, form.on_date.data)
+            services.move_team(current_user, team, new_codes, form.on_date.data)
         except DomainError as exc:
             db.session.rollback()
             _flash_error(exc)

@@ -225,3 +225,15 @@ def test_svg_any_team_and_floor_name_gives_well_formed_xml(team, name):
     if team:
         assert f"租用团队: {expected} · " in link.find(f"{SVG}title").text
     assert link.get("href") == "/s?team=" + expected
+
+
+def test_state_for_upcoming_shows_the_next_lease_as_reserved():
+    leases = [LeaseRow(D(2026, 9, 1), D(2027, 1, 1), "active", "后来"),
+              LeaseRow(D(2026, 6, 1), D(2026, 8, 1), "active", "先到"),
+              LeaseRow(D(2026, 4, 1), D(2026, 5, 1), "cancelled", "已取消")]
+    assert state_for(1, D(2026, 3, 1), leases) == SpaceState("free")  # by default, as before
+    assert state_for(1, D(2026, 3, 1), leases, upcoming=True) == SpaceState("reserved", "先到", D(2026, 6, 1),
+                                                                            D(2026, 8, 1))
+    assert state_for(1, D(2026, 6, 15), leases, today=D(2026, 6, 15), upcoming=True).holder == "先到"
+    assert state_for(1, D(2026, 8, 1), leases, upcoming=True).holder == "后来"
+    assert state_for(1, D(2027, 1, 1), leases, upcoming=True) == SpaceState("free")

@@ -1,7 +1,7 @@
 """Spaces jobs: expiry and reminders happen once per day, however often the job runs."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -74,3 +74,62 @@ def test_a_renewed_lease_is_reminded_again_before_its_new_end(db, world):
     services.renew(world.manager, lease, today + timedelta(days=25))
     assert services.send_end_reminders(today) == 1  # about the new end date
     assert services.send_end_reminders(today) == 0
+
+
+def test_expiry_job_survives_a_far_future_request_and_lease_and_still_tells_who_fits(db, world):
+    """Rows stored before dates were bounded (a request starting 9999-12-01, a lease running to the
+    end of the calendar) must not stop the daily job: it ends the expired leases and still tells
+    the managers about the requests that fit."""
+    from incubator.spaces.models import SpaceRequest
+
+    today = local_today()
+    (expired,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today - timedelta(days=30), today)
+    far = Lease(space_id=world.spaces[1].id, team_id=world.other_team.id, start_date=today - timedelta(days=5),
+                end_date=date.max, status="active", group_id="far")
+    db.session.add(far)
+    db.session.add(SpaceRequest(team_id=world.team.id, seats=1, space_type="desk_fixed", start_date=date(9999, 12, 1),
+                                duration_months=6, override_priority=1, override_reason="旧数据"))
+    services.create_request(world.other_founder, world.other_team, seats=1, space_type="desk_fixed", start_date=today,
+                            duration_months=1)
+    db.session.commit()
+    run = run_job("spaces_end_expired_leases", datetime.now(timezone.utc).replace(microsecond=0))
+    assert run is not None and run.status == "succeeded", run and run.error
+    db.session.expire_all()
+    assert db.session.get(Lease, expired.id).status == "ended"
+    assert db.session.get(Lease, far.id).status == "active"
+    assert _notices(db, world.manager, "spaces_waitlist") == 1
+
+
+def test_add_months_stays_inside_the_calendar():
+    assert services.add_months(date(2026, 1, 31), 1) == date(2026, 2, 28)
+    assert services.add_months(date(9999, 12, 1), 6) == date.max
+    assert services.add_months(date(1, 2, 1), -3) == date.min
+
+
+def test_expiry_job_logs_a_request_it_cannot_work_with_and_goes_on(db, world, monkeypatch, caplog):
+    """Whatever odd row makes the date arithmetic fail (injected here: no stored row can, since
+    add_months is total), that request is logged and passed over; the others are still looked at."""
+    import logging
+
+    today = local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today - timedelta(days=30), today)
+    odd = services.create_request(world.founder, world.team, seats=1, space_type="desk_fixed", start_date=today,
+                                  duration_months=1)
+    services.set_priority(world.manager, odd, 1, "排在最前")
+    services.create_request(world.other_founder, world.other_team, seats=1, space_type="desk_fixed", start_date=today,
+                            duration_months=1)
+    db.session.commit()
+    real = services.request_period
+
+    def period(req, today=None):
+        if req.id == odd.id:
+            raise OverflowError("date value out of range")
+        return real(req, today)
+
+    monkeypatch.setattr(services, "request_period", period)
+    with caplog.at_level(logging.ERROR, logger="incubator.spaces.services"):
+        run = run_job("spaces_end_expired_leases", datetime.now(timezone.utc).replace(microsecond=0))
+    assert run is not None and run.status == "succeeded", run and run.error
+    assert '"waitlist_heads_that_fit": 1' in run.result
+    assert any(f"space request {odd.id}" in r.getMessage() for r in caplog.records)
+    assert _notices(db, world.manager, "spaces_waitlist") == 1

@@ -234,3 +234,17 @@ def test_export_then_parse_round_trips(rows):
     result = parse_layout(("\ufeff" + buf.getvalue()).encode("utf-8"))
     assert result.ok, result.errors
     assert sorted(result.rows, key=lambda r: r.code) == sorted(rows, key=lambda r: r.code)
+
+
+def test_parse_bounds_coordinates_and_keeps_the_rows_valid_on_their_own():
+    result = parse_layout(csv_text(
+        "3F-A-001,3,A,desk_hot,1,1e308,0,100,100,",        # line 2: x too large
+        "3F-A-002,3,A,desk_hot,1,0,0,100,100000.5,",       # line 3: height too large
+        "3F-A-003,3,A,desk_hot,1,99900,99900,100,100,",    # line 4: at the limit, fine
+        "3F-A-004,3,A,sofa,1,500,500,100,100,"))           # line 5: bad type
+    assert keys(result) == [(2, "number_too_large"), (3, "number_too_large"), (5, "type_invalid")]
+    assert result.errors[0].params == {"column": "x", "value": "1e308", "max": 100000}
+    assert result.rows == () and [r.code for r in result.checked_rows] == ["3F-A-003"]
+    assert result.codes == {"3F-A-001", "3F-A-002", "3F-A-003", "3F-A-004"}
+    good = parse_layout(csv_text(*GOOD))
+    assert good.checked_rows == good.rows and len(good.rows) == 4

@@ -2,7 +2,7 @@
 leases on a space — whatever the services accept or refuse (checked by a query, both backends)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from incubator.errors import DomainError
 from incubator.spaces import services
 from incubator.spaces.models import Lease, LeaseReminder, SpaceRequest
+from incubator.timeutils import local_today
 
-BASE = date(2032, 1, 1)
+BASE = local_today() + timedelta(days=30)  # ahead of today, within the horizon a lease may start in
 
 ops = st.one_of(
     st.tuples(st.just("allocate"), st.lists(st.integers(0, 4), min_size=1, max_size=3), st.integers(0, 60),
@@ -64,7 +65,7 @@ def test_random_lease_operations_never_overlap(db, world, sequence):
             elif op[0] == "move":
                 chosen = [leases[i % len(leases)] for i in op[1]]
                 chosen = list({lease.id: lease for lease in chosen}.values())
-                services.move(world.manager, chosen, [spaces[i] for i in op[2][:len(chosen)]],
+                services.move(world.manager, list(zip(chosen, [spaces[i] for i in op[2][:len(chosen)]])),
                               BASE + timedelta(days=op[3]))
             db.session.commit()
         except DomainError:

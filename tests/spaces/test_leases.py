@@ -9,8 +9,10 @@ import pytest
 from incubator.spaces import services
 from incubator.spaces.models import Lease
 from incubator.spaces.services import LeaseConflict, SpacesError
+from incubator.timeutils import local_today
 
-START = date(2031, 3, 1)
+# Ahead of today (nothing has started or ended), within the horizon a lease may start in.
+START = local_today() + timedelta(days=60)
 
 
 def _leases(db):
@@ -45,7 +47,7 @@ def test_allocate_conflict_names_the_clashing_lease_and_writes_nothing(db, world
     db.session.rollback()
     with app.test_request_context():
         text = str(info.value.message)
-    assert "3F-A-001" in text and world.other_team.name in text and "2031-03-30" in text
+    assert "3F-A-001" in text and world.other_team.name in text and (START + timedelta(days=29)).isoformat() in text
     assert len(_leases(db)) == 1
 
 
@@ -100,7 +102,7 @@ def test_move_that_clashes_halfway_leaves_everything_as_it_was(db, world):
     old = sorted(old, key=lambda lease: lease.space_id)
     # The first pair (a → c) is written, then the second (b → d) clashes: both must be undone.
     with pytest.raises(LeaseConflict) as info:
-        services.move(world.manager, old, [c.id, d.id], START + timedelta(days=10))
+        services.move(world.manager, list(zip(old, [c.id, d.id])), START + timedelta(days=10))
     db.session.commit()
     assert info.value.clash is not None and info.value.clash.space_id == d.id
     after = [(lease.id, lease.space_id, lease.start_date, lease.end_date, lease.status) for lease in _leases(db)]
@@ -110,7 +112,8 @@ def test_move_that_clashes_halfway_leaves_everything_as_it_was(db, world):
 def test_move_to_free_spaces_ends_old_leases_and_creates_new(db, world):
     a, b, c, d = world.spaces[:4]
     old = services.allocate(world.manager, world.team, [a.id, b.id], START, START + timedelta(days=90))
-    new = services.move(world.manager, sorted(old, key=lambda x: x.space_id), [c.id, d.id], START + timedelta(days=10))
+    new = services.move(world.manager, list(zip(sorted(old, key=lambda x: x.space_id), [c.id, d.id])),
+                        START + timedelta(days=10))
     db.session.commit()
     assert {lease.space_id for lease in new} == {c.id, d.id}
     assert all(lease.end_date == START + timedelta(days=10) for lease in old)
@@ -215,3 +218,71 @@ def test_database_rejects_overlap_even_without_the_check(db, world):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def _waitlist_notices(db, manager) -> int:
+    from incubator.notifications.models import Notice
+
+    db.session.flush()
+    return db.session.scalar(db.select(db.func.count()).select_from(Notice)
+                             .where(Notice.user_id == manager.id, Notice.kind == "spaces_waitlist"))
+
+
+@pytest.mark.parametrize("change", ["cancel", "end_early", "shorten", "move", "end_outage"])
+def test_every_change_that_frees_a_desk_tells_the_managers_who_now_fits(db, world, change):
+    """Not only the nightly expiry: a cancellation, an early end, a shortening, a move away or a lifted
+    outage frees space, and the managers hear at once which waiting team now fits."""
+    today = local_today()
+    desks = [s for s in world.spaces if s.type == "desk_fixed"]
+    leases = services.allocate(world.manager, world.other_team, [s.id for s in desks[1:]], today - timedelta(days=1),
+                               today + timedelta(days=90))
+    outage = services.put_out_of_service(world.manager, desks[0], today - timedelta(days=1), None, "维修")
+    services.create_request(world.founder, world.team, seats=1, space_type="desk_fixed",
+                            start_date=today + timedelta(days=10), duration_months=1)
+    db.session.commit()
+    assert services.waitlist_heads_that_fit() == [] and _waitlist_notices(db, world.manager) == 0
+    lease = leases[0]
+    if change == "cancel":
+        services.cancel(world.manager, lease, "团队放弃")
+    elif change == "end_early":
+        services.end_early(world.manager, lease, today)
+    elif change == "shorten":
+        services.shorten(world.manager, lease, today + timedelta(days=5))
+    elif change == "move":
+        office = next(s for s in world.spaces if s.type == "office")
+        services.move(world.manager, [(lease, office.id)], today)
+    else:
+        services.end_outage(world.manager, outage, today)
+    assert _waitlist_notices(db, world.manager) == 1
+    db.session.commit()
+
+
+def test_move_team_pairs_each_lease_with_the_code_given_for_it(db, world):
+    a, b = services.allocate(world.manager, world.team, [s.id for s in world.spaces[:2]], START,
+                             START + timedelta(days=30))
+    created = services.move_team(world.manager, world.team, {b.id: "3F-B-001", a.id: " 3f-b-002"}, START)
+    db.session.commit()
+    assert {(lease.space.code, db.session.scalar(db.select(Lease.id).where(Lease.moved_to_id == lease.id)))
+            for lease in created} == {("3F-B-001", b.id), ("3F-B-002", a.id)}
+    assert {a.cancel_code, b.cancel_code} == {"moved"}
+    with pytest.raises(SpacesError):
+        services.move_team(world.manager, world.other_team, {created[0].id: "3F-B-003"}, START)  # not its lease
+
+
+def test_dates_beyond_the_horizon_are_refused_by_the_services(db, world):
+    today = local_today()
+    latest = services.latest_start(today)
+    with pytest.raises(SpacesError) as info:
+        services.create_request(world.founder, world.team, seats=1, space_type="desk_fixed",
+                                start_date=latest + timedelta(days=1), duration_months=6)
+    assert info.value.field == "start_date"
+    services.create_request(world.founder, world.team, seats=1, space_type="desk_fixed", start_date=latest,
+                            duration_months=6)
+    with pytest.raises(SpacesError):
+        services.allocate(world.manager, world.team, [world.spaces[0].id], today,
+                          services.add_months(today, services.MAX_TERM_MONTHS) + timedelta(days=1))
+    (lease,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=30))
+    with pytest.raises(SpacesError):
+        services.renew(world.manager, lease, date.max)
+    with pytest.raises(SpacesError):
+        services.put_out_of_service(world.manager, world.spaces[1], latest + timedelta(days=1), None)

@@ -263,7 +263,8 @@ def test_manager_moves_a_team_by_space_codes(client, db, world, login_as):
     db.session.commit()
     login_as(world.manager)
     url = f"/spaces/teams/{world.team.id}"
-    response = post_form(client, url, {"lease_ids": [lease.id for lease in leases], "new_codes": "3F-B-001，3F-B-002",
+    a, b = sorted(leases, key=lambda lease: lease.id)
+    response = post_form(client, url, {f"new_code-{a.id}": "3F-B-001", f"new_code-{b.id}": " 3f-b-002 ",
                                        "on_date": (today + timedelta(days=10)).isoformat()})
     assert response.status_code == 302
     db.session.expire_all()
@@ -357,3 +358,177 @@ def test_a_floor_goes_only_if_never_leased_and_a_building_only_when_empty(app, c
                      csrf_page=f"/spaces/buildings/{empty_id}/edit").status_code == 302
     db.session.expire_all()
     assert db.session.get(Building, empty_id) is None
+
+
+# --- dates far ahead ---------------------------------------------------------------------------
+
+def test_founder_request_far_in_the_future_is_refused_with_a_message(client, db, world, login_as):
+    from incubator.spaces.models import SpaceRequest
+
+    login_as(world.founder)
+    response = post_form(client, "/spaces/mine/request", {
+        "team_id": world.team.id, "seats": 1, "space_type": "desk_fixed", "preferred_zone_id": 0,
+        "start_date": "9999-12-01", "duration_months": 6, "note": ""})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    latest = services.add_months(services.local_today(), services.MAX_MONTHS_AHEAD).isoformat()
+    assert f"开始日期最晚只能在今天起 24 个月内（不晚于 {latest}）" in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SpaceRequest)) == 0
+
+
+def test_allocate_page_with_far_dates_answers_and_refuses_an_endless_lease(client, db, world, login_as):
+    from datetime import date
+
+    from incubator.spaces.models import SpaceRequest
+
+    old = SpaceRequest(team_id=world.team.id, seats=2, space_type="desk_fixed", start_date=date(9999, 12, 1),
+                       duration_months=6)  # stored before requests were bounded
+    db.session.add(old)
+    db.session.commit()
+    login_as(world.manager)
+    assert client.get(f"/spaces/allocate?request_id={old.id}").status_code == 200
+    assert client.get("/spaces/allocate?start=9999-12-01").status_code == 200
+    today = services.local_today()
+    response = post_form(client, "/spaces/allocate", {
+        "team_id": world.team.id, "start_date": today.isoformat(), "end_date": "9999-12-31",
+        "space_ids": [world.spaces[0].id]})
+    assert response.status_code == 400
+    assert f"期限最长为 36 个月：结束日期最晚为 {services.add_months(today, 36).isoformat()}" in response.get_data(as_text=True)
+    response = post_form(client, "/spaces/allocate", {
+        "team_id": world.team.id, "start_date": "9999-12-01", "end_date": "9999-12-31",
+        "space_ids": [world.spaces[0].id]})
+    assert response.status_code == 400 and "开始日期最晚只能在今天起 24 个月内" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Lease)) == 0
+
+
+# --- outages -----------------------------------------------------------------------------------
+
+def test_manager_lifts_an_outage_and_the_space_can_be_leased_again(client, db, world, login_as):
+    from incubator.audit.models import AuditRecord
+    from incubator.spaces.models import SpaceOutage
+
+    today = services.local_today()
+    space = world.spaces[0]
+    current = services.put_out_of_service(world.manager, space, today - timedelta(days=3), None, "漏水维修")
+    planned = services.put_out_of_service(world.manager, world.spaces[1], today + timedelta(days=20),
+                                          today + timedelta(days=30), "更换地毯")
+    db.session.commit()
+    current_id, planned_id = current.id, planned.id
+    login_as(world.manager)
+    page = client.get(f"/spaces/space/{space.id}").get_data(as_text=True)
+    assert f"/spaces/outages/{current_id}/end" in page and "恢复使用" in page
+    response = post_form(client, f"/spaces/outages/{current_id}/end", {"lift-on_date": today.isoformat()},
+                         csrf_page=f"/spaces/space/{space.id}", follow_redirects=True)
+    assert response.status_code == 200 and f"该空间自 {today.isoformat()} 起恢复使用" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(SpaceOutage, current_id).end_date == today
+    # An outage that has not begun is called off altogether.
+    assert post_form(client, f"/spaces/outages/{planned_id}/end", {"lift-on_date": today.isoformat()},
+                     csrf_page=f"/spaces/space/{world.spaces[1].id}").status_code == 302
+    assert db.session.get(SpaceOutage, planned_id) is None
+    # Ending it again is refused with a message; nothing changes.
+    response = post_form(client, f"/spaces/outages/{current_id}/end", {"lift-on_date": today.isoformat()},
+                         csrf_page=f"/spaces/space/{space.id}", follow_redirects=True)
+    assert "该空间在此日期前已恢复使用" in response.get_data(as_text=True)
+    records = db.session.scalars(sa.select(AuditRecord).where(AuditRecord.action == "spaces.back_in_service")
+                                 .order_by(AuditRecord.id)).all()
+    assert [(r.target_type, r.target_id) for r in records] == [("spaces", str(space.id)),
+                                                                ("spaces", str(world.spaces[1].id))]
+    plan = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
+    assert "fp-out_of_service" not in plan.split("fp-legend")[0]
+    services.allocate(world.manager, world.team, [space.id], today, today + timedelta(days=30))
+    db.session.commit()
+
+
+# --- layout import -----------------------------------------------------------------------------
+
+def test_layout_import_bounds_coordinates_and_reports_every_problem_in_one_round(client, db, world, login_as):
+    login_as(world.manager)
+    before = _space_count(db)
+    csv_text = ("code,floor,zone,type,capacity,x,y,width,height,features\n"
+                "3F-C-001,3,C,desk_hot,1,1e308,0,1e308,80,\n"     # line 2: huge numbers
+                "3F-C-002,3,C,desk_hot,1,100,100,50,50,\n"        # line 3: on top of 3F-A-001 (in the database)
+                "3F-C-003,3,C,desk_hot,1,1990,0,100,80,\n"        # line 4: past the 2000-wide plan
+                "3F-C-004,3,C,desk_hot,1,1600,0,100,80,\n")       # line 5: fine
+    response = _upload(client, world.floor.id, csv_text.encode())
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'data-line="2"' in page and "x：1e308 过大（最大为 100000）" in page and "width：1e308 过大" in page
+    assert 'data-line="3"' in page and "3F-A-001" in page
+    assert 'data-line="4"' in page and "超出了平面图范围（2000 × 1200）" in page
+    assert 'data-line="5"' not in page
+    assert _space_count(db) == before
+    assert client.get(f"/spaces/floors/{world.floor.id}/plan").status_code == 200
+
+
+# --- the floor plan ----------------------------------------------------------------------------
+
+def test_floor_plan_shows_a_lease_starting_later_as_reserved(client, db, world, login_as):
+    today = services.local_today()
+    space = world.spaces[0]
+    services.allocate(world.manager, world.team, [space.id], today + timedelta(days=10), today + timedelta(days=40))
+    db.session.commit()
+    login_as(world.manager)
+    page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
+    link = page[page.index(f'data-space-id="{space.id}"') - 200:page.index(f'data-space-id="{space.id}"')]
+    assert 'class="fp-space fp-reserved"' in link
+    title = page[page.index(f'data-space-id="{space.id}"'):].split("</title>")[0]
+    assert "南湖智能" in title and (today + timedelta(days=10)).isoformat() in title
+
+
+def test_floor_plan_shows_a_renamed_team_at_once(client, db, world, login_as):
+    today = services.local_today()
+    services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=60))
+    db.session.commit()
+    login_as(world.manager)
+    url = f"/spaces/floors/{world.floor.id}/plan"
+    assert "南湖智能" in client.get(url).get_data(as_text=True)
+    world.team.name = "南湖芯光"  # renamed where teams are edited, outside the spaces services
+    db.session.commit()
+    page = client.get(url).get_data(as_text=True)
+    assert "南湖芯光" in page and "南湖智能" not in page
+
+
+# --- moves and cancellation reasons ------------------------------------------------------------
+
+def test_moving_several_desks_puts_each_lease_where_its_own_field_says(client, db, world, login_as):
+    today = services.local_today()
+    (first,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today, today + timedelta(days=60))
+    (second,) = services.allocate(world.manager, world.team, [world.spaces[1].id], today, today + timedelta(days=90))
+    db.session.commit()
+    first_id, second_id = first.id, second.id
+    login_as(world.manager)
+    url = f"/spaces/teams/{world.team.id}"
+    # In the page's order (newest first), the second lease comes first.
+    response = post_form(client, url, {f"new_code-{second_id}": "3F-B-001", f"new_code-{first_id}": "3F-B-005",
+                                       "on_date": (today + timedelta(days=10)).isoformat()})
+    assert response.status_code == 302
+    db.session.expire_all()
+    moved = {lease_id: db.session.get(Lease, db.session.get(Lease, lease_id).moved_to_id)
+             for lease_id in (first_id, second_id)}
+    assert (moved[first_id].space.code, moved[first_id].end_date) == ("3F-B-005", today + timedelta(days=60))
+    assert (moved[second_id].space.code, moved[second_id].end_date) == ("3F-B-001", today + timedelta(days=90))
+    response = post_form(client, url, {f"new_code-{moved[first_id].id}": "3F-Z-999",
+                                       "on_date": (today + timedelta(days=20)).isoformat()})
+    assert "没有编号为 3F-Z-999 的空间" in response.get_data(as_text=True)
+
+
+def test_reasons_the_platform_gives_are_shown_in_the_readers_language(client, db, world, login_as):
+    today = services.local_today()
+    (early,) = services.allocate(world.manager, world.team, [world.spaces[0].id], today + timedelta(days=5),
+                                 today + timedelta(days=30))
+    (later,) = services.allocate(world.manager, world.team, [world.spaces[1].id], today + timedelta(days=5),
+                                 today + timedelta(days=30))
+    services.end_early(world.manager, early, today)
+    services.move(world.manager, [(later, world.spaces[2].id)], today)
+    db.session.commit()
+    assert (early.cancel_code, early.cancel_reason, later.cancel_code) == ("ended_before_start", "", "moved")
+    login_as(world.manager)
+    chinese = client.get(f"/spaces/leases/{early.id}").get_data(as_text=True)
+    assert "在开始前结束" in chinese
+    assert "开始前已调整至其他空间" in client.get(f"/spaces/leases/{later.id}").get_data(as_text=True)
+    client.set_cookie("lang", "en")
+    english = client.get(f"/spaces/leases/{early.id}").get_data(as_text=True)
+    assert "Ended before it started" in english and "在开始前结束" not in english
+    english = client.get(f"/spaces/leases/{later.id}").get_data(as_text=True)
+    assert "Moved to another space before it started" in english and ">moved<" not in english
