@@ -14,8 +14,10 @@ from wtforms.validators import Length, Optional
 from ..accounts.models import User
 from ..accounts.permissions import manager_required
 from ..extensions import db
+from ..formfields import YearInRange
 from ..spreadsheets import csv_response
 from ..timeutils import local_to_utc, to_local, utcnow
+from ..urls import page_number
 from .models import AuditRecord
 
 bp = Blueprint("audit", __name__, url_prefix="/manage/audit")
@@ -96,6 +98,7 @@ ACTION_LABELS = {
     "spaces.floor_background": _l("Floor plan image changed"),
     "spaces.layout_imported": _l("Layout imported"),
     "spaces.out_of_service": _l("Space taken out of service"),
+    "spaces.back_in_service": _l("Space back in service"),
     "spaces.request_created": _l("Space requested"),
     "spaces.request_cancelled": _l("Space request cancelled"),
     "spaces.request_priority": _l("Waiting-list priority changed"),
@@ -161,9 +164,9 @@ class AuditFilterForm(FlaskForm):
     action = SelectField(_l("Action"), choices=[], validators=[Optional()], validate_choice=False)
     target_type = SelectField(_l("Object type"), choices=[], validators=[Optional()], validate_choice=False)
     target_id = StringField(_l("Object id"), validators=[Optional(), Length(max=64)])
-    date_from = DateField(_l("From (date)"), validators=[Optional()],
+    date_from = DateField(_l("From (date)"), validators=[Optional(), YearInRange()],
                           render_kw={"type": "date"})
-    date_to = DateField(_l("To (date, inclusive)"), validators=[Optional()], render_kw={"type": "date"})
+    date_to = DateField(_l("To (date, inclusive)"), validators=[Optional(), YearInRange()], render_kw={"type": "date"})
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -216,7 +219,8 @@ def index():
     form, valid = _filter_form()
     if not valid:
         return render_template("audit/index.html", form=form, page=None, args=_filter_args()), 400
-    page = db.paginate(filtered_query(form), per_page=PAGE_SIZE, error_out=False, count=True)
+    page = db.paginate(filtered_query(form), page=page_number(request.args.get("page")), per_page=PAGE_SIZE,
+                       error_out=False, count=True)
     return render_template("audit/index.html", form=form, page=page, args=_filter_args())
 
 

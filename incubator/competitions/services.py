@@ -248,7 +248,18 @@ def add_question(actor, comp: Competition, **values) -> CustomQuestion:
 
 
 def update_question(actor, question: CustomQuestion, **values) -> CustomQuestion:
+    """Once the competition is published, founders may have answered: its wording and whether it
+    is required may change, but not what an answer is (the kind, or an option someone chose)."""
     _check_question(values)
+    if question.competition.status != "draft":
+        if values.get("kind", question.kind) != question.kind:
+            raise Conflict(_l("Once the competition is published a question keeps its kind: answers may "
+                              "already follow it. Add a new question instead."), field="kind")
+        dropped = [c for c in question.choices or [] if c not in (values.get("choices") or [])]
+        if question.kind == "choice" and dropped:
+            raise Conflict(_l("Once the competition is published a question keeps its options (founders may have "
+                              "chosen them); new ones can be added. Missing: %(options)s",
+                              options="、".join(dropped)), field="choices")
     if values.get("kind", question.kind) != "choice":
         values["choices"] = []
     before = _snapshot(question, QUESTION_FIELDS)

@@ -165,3 +165,26 @@ def test_a_weight_that_is_no_number_gets_a_message_not_an_error(client, db, mana
         assert r.status_code == 400, field
         assert "请输入数字" in r.get_data(as_text=True) or "请输入介于" in r.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Criterion.id))) == 0
+
+
+def test_a_published_question_keeps_what_an_answer_is(client, db, manager):
+    """Founders may have answered: the wording may change, options may be added; the kind may not
+    change and no option may go."""
+    from incubator.competitions.models import CustomQuestion
+
+    comp = Competition(name_zh="大赛", status="published")
+    comp.questions.append(CustomQuestion(label_zh="是否愿意落户？", kind="choice", choices=["愿意", "不愿意"],
+                                         position=0))
+    db.session.add(comp)
+    db.session.commit()
+    q = comp.questions[0]
+    url = f"{BASE}/{comp.id}/questions/{q.id}/edit"
+    for data, message in (({"kind": "text", "choices": ""}, "题型"), ({"kind": "choice", "choices": "愿意\n考虑中"}, "缺少的选项：不愿意")):
+        r = post_form(client, url, {"label_zh": "是否愿意落户？", **data})
+        assert r.status_code == 409 and message in r.get_data(as_text=True)
+    db.session.expire_all()
+    assert (q.kind, q.choices) == ("choice", ["愿意", "不愿意"])
+    r = post_form(client, url, {"label_zh": "是否愿意落户南湖？", "kind": "choice", "choices": "愿意\n不愿意\n考虑中"})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert (q.label_zh, q.choices) == ("是否愿意落户南湖？", ["愿意", "不愿意", "考虑中"])
