@@ -133,6 +133,17 @@ def load_session_user(token: str, extra_columns: dict | None = None) -> tuple[Us
     return user, {name: row._mapping[name] for name in extra_columns}
 
 
+def prune_login_sessions(keep_days: int = 30) -> dict:
+    """Delete the logins that ended (logged out, revoked, or past login_lifetime) more than
+    `keep_days` ago; the audit trail keeps who logged in when."""
+    cutoff = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(
+        db.delete(LoginSession)
+        .where(db.or_(LoginSession.revoked_at < cutoff, LoginSession.created_at < cutoff - login_lifetime()))
+        .execution_options(synchronize_session=False))
+    return {"deleted": result.rowcount}
+
+
 def end_session(user: User) -> None:
     if user.current_session_token:
         db.session.execute(

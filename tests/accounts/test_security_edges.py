@@ -3,6 +3,7 @@ lasts, a double-tapped registration, and input no person types (NUL, other scrip
 pages and dates beyond any list or calendar)."""
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 
@@ -225,3 +226,30 @@ def test_an_audit_search_beyond_the_calendar_gets_a_message(client, make_user, q
     response = client.get(f"/manage/audit/?{query}")
     assert response.status_code == 400
     assert "2000" in response.get_data(as_text=True) and "2100" in response.get_data(as_text=True)
+
+
+def test_ended_logins_are_pruned_by_the_scheduled_job(app, client, make_user, db):
+    """The job deletes logins that ended over 30 days ago (logged out, or past their lifetime), and
+    keeps the live ones and the recently ended."""
+    from incubator.jobs.runner import run_now
+
+    user = make_user(Role.FOUNDER)
+    now = utcnow()
+    lifetime = app.config["REMEMBER_COOKIE_DURATION"]
+    rows = {
+        "live": LoginSession(token_hash="a" * 64, user_id=user.id, created_at=now - timedelta(days=1)),
+        "logged out lately": LoginSession(token_hash="b" * 64, user_id=user.id, created_at=now - timedelta(days=20),
+                                          revoked_at=now - timedelta(days=10)),
+        "logged out long ago": LoginSession(token_hash="c" * 64, user_id=user.id, created_at=now - timedelta(days=50),
+                                            revoked_at=now - timedelta(days=40)),
+        "expired lately": LoginSession(token_hash="d" * 64, user_id=user.id,
+                                       created_at=now - lifetime - timedelta(days=5)),
+        "expired long ago": LoginSession(token_hash="e" * 64, user_id=user.id,
+                                         created_at=now - lifetime - timedelta(days=31)),
+    }
+    db.session.add_all(rows.values())
+    db.session.commit()
+    run = run_now("prune_login_sessions")
+    assert run.status == "succeeded" and json.loads(run.result) == {"deleted": 2}
+    kept = set(db.session.scalars(db.select(LoginSession.token_hash)))
+    assert kept == {rows[k].token_hash for k in ("live", "logged out lately", "expired lately")}
