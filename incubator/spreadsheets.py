@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
@@ -25,10 +26,18 @@ _CHUNK = 64 * 1024
 _BATCH = 500  # rows written between two looks at the buffer's size
 
 
+# Control characters no spreadsheet cell may hold (openpyxl refuses them and the XLSX export would
+# fail for one stray byte in a judge's comment); tab, line feed and carriage return stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def safe_cell(value):
-    """The value to write: formula-looking text gets a leading quote; anything else is unchanged."""
-    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-        return "'" + value
+    """The value to write: control characters dropped, formula-looking text with a leading quote;
+    anything else unchanged."""
+    if isinstance(value, str):
+        value = _CONTROL.sub("", value)
+        if value[:1] in FORMULA_STARTS:
+            return "'" + value
     return value
 
 

@@ -38,3 +38,18 @@ def test_rows_in_memory_make_one_body_and_rows_from_a_generator_stream(app):
         assert not whole.is_streamed and streamed.is_streamed
         assert whole.get_data() == b"".join(streamed.response)
         assert whole.headers["Content-Disposition"] == 'attachment; filename="a.csv"'
+
+
+def test_control_characters_are_dropped_so_an_xlsx_export_never_fails(app):
+    """A judge's comment with a stray control byte (stored as typed) must not break the export."""
+    import openpyxl
+
+    from incubator.spreadsheets import xlsx_response
+
+    assert safe_cell("ok\x01bad\x1f") == "okbad" and safe_cell("a\tb\nc") == "a\tb\nc"
+    assert safe_cell("\x02=1+2") == "'=1+2"
+    with app.test_request_context():
+        response = xlsx_response("scores.xlsx", [["评委备注", "ok\x01bad"]], ["项", "值"])
+        body = b"".join(response.response)
+    sheet = openpyxl.load_workbook(io.BytesIO(body)).active
+    assert [c.value for c in sheet[2]] == ["评委备注", "okbad"]

@@ -16,7 +16,7 @@ import logging
 import os
 import socket
 import traceback
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.exc import IntegrityError
 
@@ -92,7 +92,9 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
     except Exception as exc:  # the module is there but broken: record it as a failed run below
         func, load_error = None, exc
 
-    due_at = due_second(due_at)
+    # A scheduled run's key is its due second; a manual run's keeps the microseconds (never 0), so
+    # "run now" cannot take a scheduled run's slot, nor a scheduled run a manual one's.
+    due_at = _manual_moment(due_at) if manual else due_second(due_at)
     run_id = _claim(job_id, due_at, manual)
     if run_id is None:
         log.info("job %s for %s already taken by another process; skipping", job_id, due_at.isoformat())
@@ -123,8 +125,32 @@ def run_job(job_id: str, due_at: datetime, *, manual: bool = False) -> JobRun | 
     return db.session.get(JobRun, run_id, populate_existing=True)
 
 
+class JobBusy(Exception):
+    """A run of the job is still going: a second one at once would do its work twice."""
+
+    def __init__(self, started_at: datetime):
+        super().__init__(started_at)
+        self.started_at = started_at
+
+
+# A run marked running for longer than this is taken for one whose process died (it never ends).
+RUNNING_AT_MOST = timedelta(hours=2)
+
+
+def _manual_moment(value: datetime) -> datetime:
+    value = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.microsecond else value.replace(microsecond=1)
+
+
 def run_now(job_id: str) -> JobRun | None:
-    """'Run now' from the manager page: the same guarded runner, due time = this second."""
+    """'Run now' from the manager page: the same guarded runner, due now. Refused (JobBusy) while a
+    run of the job, scheduled or manual, is still going."""
+    started = db.session.scalar(
+        db.select(db.func.max(JobRun.started_at))
+        .where(JobRun.job_id == job_id, JobRun.status == JobRunStatus.RUNNING,
+               JobRun.started_at > utcnow() - RUNNING_AT_MOST))
+    if started is not None:
+        raise JobBusy(started)
     return run_job(job_id, utcnow(), manual=True)
 
 

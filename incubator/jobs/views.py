@@ -5,6 +5,7 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
@@ -12,9 +13,10 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.permissions import manager_required
 from ..audit.services import record
 from ..extensions import db
+from ..timeutils import to_local
 from . import registry
 from .models import JobRun, JobRunStatus
-from .runner import last_runs, run_now
+from .runner import JobBusy, last_runs, run_now
 
 bp = Blueprint("jobs", __name__, url_prefix="/manage/jobs")
 
@@ -42,9 +44,21 @@ def describe_schedule(spec: registry.JobSpec) -> str:
     return _("Cron: %(spec)s", spec=", ".join(f"{k}={v}" for k, v in sorted(args.items())))
 
 
+# What each job's result counts, in the reader's language (a key not listed is shown as it is).
+RESULT_LABELS = {
+    "sent": _l("sent"), "failed": _l("failed"), "skipped": _l("skipped"),
+    "deleted": _l("deleted"),
+    "tickets_removed": _l("unconfirmed uploads removed"), "orphans_removed": _l("orphan files removed"),
+    "multipart_uploads_aborted": _l("unfinished uploads aborted"),
+    "rounds": _l("rounds"), "reminded": _l("judges reminded"),
+    "ended": _l("leases ended"), "waitlist_heads_that_fit": _l("waiting teams that now fit"),
+    "reminded_leases": _l("leases reminded"),
+}
+
+
 @bp.app_template_filter("job_result")
 def job_result(text: str | None) -> str:
-    """A run's JSON result as a short line: {"sent": 1, "failed": 0} → "sent 1 · failed 0"."""
+    """A run's JSON result as a short line: {"sent": 1, "failed": 0} → "已发送 1 · 失败 0"."""
     if not text:
         return ""
     try:
@@ -52,7 +66,7 @@ def job_result(text: str | None) -> str:
     except ValueError:
         return text
     if isinstance(value, dict):
-        return " · ".join(f"{k} {v}" for k, v in value.items())
+        return " · ".join(f"{RESULT_LABELS.get(k, k)} {v}" for k, v in value.items())
     return text
 
 
@@ -93,7 +107,12 @@ def run(job_id: str):
     if not spec.is_available():
         flash(_("This job is not available yet: its feature is not installed."), "warning")
         return redirect(url_for("jobs.index"))
-    run_row = run_now(job_id)
+    try:
+        run_row = run_now(job_id)
+    except JobBusy as busy:
+        flash(_("This job has been running since %(time)s; try again when it has finished.",
+                time=to_local(busy.started_at).strftime("%H:%M:%S")), "warning")
+        return redirect(url_for("jobs.index"))
     if run_row is None:
         flash(_("The job already ran for this second; try again in a moment."), "warning")
         return redirect(url_for("jobs.index"))
@@ -101,7 +120,7 @@ def run(job_id: str):
            after={"run_id": run_row.id, "status": run_row.status})
     db.session.commit()
     if run_row.status == JobRunStatus.SUCCEEDED:
-        flash(_("The job ran now and succeeded: %(result)s", result=run_row.result or "—"), "success")
+        flash(_("The job ran now and succeeded: %(result)s", result=job_result(run_row.result) or "—"), "success")
     else:
         flash(_("The job ran now and failed; the error is in the list below."), "danger")
     return redirect(url_for("jobs.index"))

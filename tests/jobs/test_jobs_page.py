@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -192,3 +192,55 @@ def test_job_whose_module_is_broken_is_recorded_as_failed(app, db):
     finally:
         registry._REGISTRY.pop("test_broken", None)
     assert run.status == "failed" and "RuntimeError: broken at import" in run.error
+
+
+def test_a_manual_run_does_not_take_the_scheduled_runs_slot(app, db):
+    """A manager clicks "run now" in the very second a run is due: both run, neither is lost."""
+    from incubator.jobs.models import JobRun
+    from incubator.jobs.runner import run_job
+
+    due = datetime(2026, 3, 1, 19, 30, 0, tzinfo=timezone.utc)
+    manual = run_job("send_mail", due.replace(microsecond=400000), manual=True)
+    scheduled = run_job("send_mail", due)
+    assert manual is not None and manual.manual and scheduled is not None and not scheduled.manual
+    assert scheduled.due_at == due
+    # A click at the exact second (microsecond 0) still keeps clear of the scheduled key.
+    assert run_job("send_mail", due, manual=True) is not None
+    assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 3
+
+
+def test_run_now_is_refused_while_a_run_of_the_job_is_going(client, db, make_user, login_as):
+    from incubator.jobs.models import JobRun
+    from incubator.timeutils import utcnow
+    from tests.conftest import post_form
+
+    login_as(make_user(Role.MANAGER))
+    going = JobRun(job_id="prune_job_runs", due_at=utcnow().replace(microsecond=0), status="running",
+                   started_at=utcnow(), host="scheduler:1")
+    db.session.add(going)
+    db.session.commit()
+    response = post_form(client, "/manage/jobs/prune_job_runs/run", {}, csrf_page="/manage/jobs/",
+                         follow_redirects=True)
+    assert "该任务自" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(JobRun.id))) == 1
+    # A run marked running for hours is one whose process died: it blocks nothing.
+    going.started_at = utcnow() - timedelta(hours=3)
+    db.session.commit()
+    response = post_form(client, "/manage/jobs/prune_job_runs/run", {}, csrf_page="/manage/jobs/",
+                         follow_redirects=True)
+    assert "任务已立即运行并成功：已删除 0" in response.get_data(as_text=True)
+
+
+def test_job_results_are_shown_in_the_readers_language(client, db, make_user, login_as):
+    from incubator.jobs.models import JobRun
+    from incubator.timeutils import utcnow
+
+    login_as(make_user(Role.MANAGER))
+    db.session.add(JobRun(job_id="remove_unconfirmed_uploads", due_at=utcnow().replace(microsecond=0),
+                          status="succeeded", started_at=utcnow(), finished_at=utcnow(), host="h:1",
+                          result='{"tickets_removed": 2, "orphans_removed": 1}'))
+    db.session.commit()
+    html = client.get("/manage/jobs/").get_data(as_text=True)
+    assert "tickets_removed" not in html and "删除未确认的上传 2" in html
+    client.set_cookie("lang", "en")
+    assert "unconfirmed uploads removed 2" in client.get("/manage/jobs/").get_data(as_text=True)
