@@ -61,6 +61,23 @@ def test_language_switch_persists_in_a_cookie_and_on_the_account(client, make_us
     assert db.session.get(type(user), user.id).locale == "en"
 
 
+def test_language_switch_returns_to_the_page_and_its_query_without_echoing_the_query(client, make_user):
+    """Pages carry the switch with their path only (no query text of anyone's choosing next to the
+    CSRF token in a compressed page); the query comes back from the Referer of this site."""
+    login(client, make_user(Role.MANAGER))
+    page = client.get("/manage/audit/?person=probe-12345").get_data(as_text=True)
+    assert 'name="next" value="/manage/audit/"' in page
+    token = csrf_from(client, "/manage")
+    back = client.post("/language", data={"lang": "en", "next": "/manage/audit/", "csrf_token": token},
+                       headers={"Referer": "http://localhost/manage/audit/?person=probe-12345"})
+    assert back.headers["Location"] == "/manage/audit/?person=probe-12345"
+    # Another site's Referer, or another page's, gives back the path alone.
+    for referrer in ("https://evil.example.com/manage/audit/?x=1", "http://localhost/manage/jobs/?x=1"):
+        back = client.post("/language", data={"lang": "zh_CN", "next": "/manage/audit/", "csrf_token": token},
+                           headers={"Referer": referrer})
+        assert back.headers["Location"] == "/manage/audit/"
+
+
 def test_language_switch_refuses_unknown_languages_and_foreign_next(client):
     token = csrf_from(client, "/")
     assert client.post("/language", data={"lang": "fr", "csrf_token": token}).status_code == 400
