@@ -9,7 +9,9 @@ from tests.conftest import login
 
 PUBLIC_ENDPOINTS = {"static", "home.index", "home.healthz", "home.set_language", "accounts.register",
                     "accounts.login", "accounts.forgot_password", "accounts.reset_password",
-                    "accounts.accept_invitation"}
+                    "accounts.accept_invitation",
+                    # the hall's big screen: a signed link, no login (tests/judging: test_the_halls_screen_link...)
+                    "judging.screen", "judging.screen_json"}
 
 
 def _routes(app):

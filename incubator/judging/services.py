@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -34,6 +35,7 @@ from ..errors import Conflict, DomainError, NotAllowed
 from ..extensions import db
 from ..notifications.services import notify, queue_mail
 from ..timeutils import utcnow
+from ..urls import MAX_ID
 from . import assign as assign_algo
 from . import ranking as ranking_algo
 from .models import (AWARD_LABELS, AWARD_LEVELS, CONFLICT_REASON, REVEAL_MODES, Assignment, JudgeConflict,
@@ -1185,6 +1187,34 @@ def set_reveal(actor, rnd: Round, mode: str) -> None:
 
 
 _LEADERBOARD_CACHE: dict[tuple, tuple[dict, str]] = {}
+
+
+# --- the big screen's own link ----------------------------------------------------------------------
+# The screen in the hall shows the leaderboard without anyone's login: a manager's session on a public
+# display would put the whole management menu one click away from the audience. The link is signed
+# (nothing to store) and lasts a day; it shows only what the manager chose to reveal, which is what
+# the hall sees anyway.
+SCREEN_LINK_HOURS = 24
+
+
+def _screen_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="leaderboard-screen")
+
+
+def screen_token(rnd: Round) -> str:
+    """The token of the round's screen link, valid SCREEN_LINK_HOURS from now."""
+    return _screen_serializer().dumps(rnd.id)
+
+
+def round_for_screen(token: str) -> Round | None:
+    """The round a screen link shows, or None for a link that is altered, expired or of no round."""
+    try:
+        round_id = _screen_serializer().loads(token, max_age=SCREEN_LINK_HOURS * 3600)
+    except BadSignature:  # (SignatureExpired included)
+        return None
+    if not isinstance(round_id, int) or not 0 < round_id <= MAX_ID:
+        return None
+    return db.session.get(Round, round_id)
 
 
 def leaderboard(rnd: Round) -> dict:

@@ -512,7 +512,28 @@ def reveal(round_id: int):
 def leaderboard_page(round_id: int):
     rnd = _round(round_id)
     return render_template("judging/leaderboard.html", rnd=rnd, data=services.leaderboard(rnd),
-                           labels=REVEAL_LABELS, modes=REVEAL_MODES)
+                           labels=REVEAL_LABELS, modes=REVEAL_MODES, hours=services.SCREEN_LINK_HOURS,
+                           screen_url=url_for(".screen", token=services.screen_token(rnd), _external=True))
+
+
+def _screen_round(token: str) -> Round:
+    rnd = services.round_for_screen(token)
+    if rnd is None:
+        abort(404)
+    return rnd
+
+
+@bp.get("/screen/<token>")
+def screen(token: str):
+    """The hall's big screen: the leaderboard alone, no login, no menu (services.screen_token)."""
+    rnd = _screen_round(token)
+    return render_template("judging/screen.html", rnd=rnd, data=services.leaderboard(rnd),
+                           data_url=url_for(".screen_json", token=token))
+
+
+@bp.get("/screen/<token>/data.json")
+def screen_json(token: str):
+    return Response(services.leaderboard_json(_screen_round(token)), mimetype="application/json")
 
 
 @bp.get("/manage/judging/rounds/<int:round_id>/leaderboard.json")

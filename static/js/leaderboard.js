@@ -1,4 +1,6 @@
 // Big-screen leaderboard: polls the round's JSON every second and redraws the list without reloading.
+// When no answer has come for a few seconds (network gone, or a login page instead of JSON), it says
+// so on the screen rather than showing old results as if they were current.
 (function () {
   "use strict";
   var root = document.getElementById("leaderboard");
@@ -8,6 +10,9 @@
   var submitted = document.getElementById("lb-submitted");
   var total = document.getElementById("lb-total");
   var last = "";
+  var lastAnswer = Date.now();
+  var offline = document.getElementById("lb-offline");
+  var OFFLINE_AFTER_MS = 5000;
 
   function span(cls, text) {
     var s = document.createElement("span");
@@ -19,8 +24,7 @@
   function render(data) {
     submitted.textContent = data.submitted;
     total.textContent = data.total;
-    var waiting = document.getElementById("lb-waiting");
-    if (waiting) { waiting.hidden = data.rows.length > 0; }
+    document.getElementById("lb-waiting").hidden = data.rows.length > 0;
     var key = JSON.stringify(data.rows);
     if (key === last) { return; }
     last = key;
@@ -37,10 +41,18 @@
 
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (data) { if (data) { render(data); } })
+      .then(function (r) {
+        var json = r.ok && (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
+        return json ? r.json() : null;
+      })
+      .then(function (data) {
+        if (data) { lastAnswer = Date.now(); render(data); }
+      })
       .catch(function () {})
-      .finally(function () { window.setTimeout(poll, 1000); });
+      .finally(function () {
+        offline.hidden = Date.now() - lastAnswer < OFFLINE_AFTER_MS;
+        window.setTimeout(poll, 1000);
+      });
   }
   window.setTimeout(poll, 1000);
 }());

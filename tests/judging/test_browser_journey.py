@@ -52,6 +52,9 @@ def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_
     board.goto(f"{base}/manage/judging/rounds/{rnd_id}/leaderboard")
     board.select_option("#reveal", "scores")
     click_and_follow(board, board.locator(".judging-reveal button"))
+    # Installed, the fake clock still runs at the wall's pace: paused, it moves only when the test
+    # moves it, and no poll can come early.
+    board.clock.pause_at(board.evaluate("Date.now()") + 10)
     board.evaluate("window.__noReload = 'still here'")
     assert board.locator("#lb-rows li").count() == 0
 
@@ -85,6 +88,13 @@ def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_
     assert board.locator("#lb-rows li").first.inner_text().startswith("1")
     assert "86.00" in board.locator("#lb-rows").inner_text()
     board.screenshot(path=str(output_dir / "judging-leaderboard.png"), full_page=True)
+    # The hall's screen opens the link from the manager's page, logged in as nobody.
+    screen_link = board.locator("#screen-link input").input_value()
+    hall = browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080}).new_page()
+    hall.goto(screen_link)
+    assert "86.00" in hall.locator("#lb-rows").inner_text() and hall.locator("#manager-menu").count() == 0
+    hall.screenshot(path=str(output_dir / "judging-hall-screen.png"))
+    hall.context.close()
 
     mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}/advancement")
     assert mpage.locator(f"#adv-{entries[0][0]}").is_checked() and not mpage.locator(f"#adv-{entries[1][0]}").is_checked()

@@ -915,3 +915,37 @@ def test_rankings_page_shows_one_ranking_a_hundred_rows_at_a_time(app, db, world
     assert "3 / 3" in m.get(f"{base}?page=99").get_data(as_text=True)
     fallback = m.get(f"{base}?page=-1&track=abc").get_data(as_text=True)
     assert "1 / 3" in fallback and 'id="overall"' in fallback
+
+
+def test_the_halls_screen_link_shows_the_revealed_leaderboard_without_a_login(app, db, world, make_user,
+                                                                             monkeypatch):
+    """A manager's session on a public display would put the management menu in front of the hall:
+    the screen gets a signed link of its own that shows only the leaderboard, only what is revealed."""
+    import re
+    import time
+
+    from incubator.judging import services
+
+    comp, rnd, _ = _hand_example(world, db)
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    page = m.get(f"/manage/judging/rounds/{rnd.id}/leaderboard").get_data(as_text=True)
+    link = re.search(r'id="screen-link".*?value="http://localhost(/screen/[^"]+)"', page, re.S).group(1)
+    mpost(m, f"/manage/judging/rounds/{rnd.id}/reveal", {"reveal": "ranks"})
+
+    hall = app.test_client()  # nobody logged in
+    screen = hall.get(link)
+    html = screen.get_data(as_text=True)
+    assert screen.status_code == 200 and 'id="leaderboard"' in html
+    assert "manager-menu" not in html and "/manage/" not in html and "csrf_token" not in html
+    data = hall.get(link + "/data.json").get_json()
+    assert [r["rank"] for r in data["rows"]] == [1, 1, 3] and all("score" not in r for r in data["rows"])
+    mpost(m, f"/manage/judging/rounds/{rnd.id}/reveal", {"reveal": "nothing"})
+    assert hall.get(link + "/data.json").get_json()["rows"] == []
+
+    # An altered link, or one for another round, shows nothing; nor does one past its hours.
+    token = link.rsplit("/", 1)[1]
+    assert hall.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB")).status_code == 404
+    assert hall.get("/screen/" + services._screen_serializer().dumps(rnd.id + 1000)).status_code == 404
+    monkeypatch.setattr(services, "SCREEN_LINK_HOURS", 0)
+    time.sleep(1.1)
+    assert hall.get(f"/screen/{token}/data.json").status_code == 404
