@@ -167,13 +167,18 @@ def last_runs(job_ids) -> dict[str, JobRun]:
 
 
 def prune_runs(keep_days: int = 30) -> dict:
-    """Delete finished runs older than `keep_days` (send_mail alone records 2,880 runs a day).
-    Runs still marked running are kept: they tell of a scheduler that died mid-job."""
-    from datetime import timedelta
-
+    """Delete finished runs older than `keep_days` (send_mail alone records 2,880 runs a day), after
+    marking as failed the runs marked running for over RUNNING_AT_MOST: a process that died mid-job."""
+    # A run still marked running long after it began belongs to a process that died: it would
+    # never end, never count as failed, and never be pruned.
+    interrupted = db.session.execute(
+        db.update(JobRun).where(JobRun.status == JobRunStatus.RUNNING, JobRun.started_at < utcnow() - RUNNING_AT_MOST)
+        .values(status=JobRunStatus.FAILED, finished_at=utcnow(),
+                error="The process running this job ended before the job finished (marked by prune_job_runs).")
+        .execution_options(synchronize_session=False)).rowcount
     cutoff = utcnow() - timedelta(days=keep_days)
     result = db.session.execute(
         db.delete(JobRun).where(JobRun.due_at < cutoff, JobRun.status != JobRunStatus.RUNNING)
         .execution_options(synchronize_session=False)
     )
-    return {"deleted": result.rowcount}
+    return {"deleted": result.rowcount, "interrupted": interrupted}

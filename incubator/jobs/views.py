@@ -47,7 +47,7 @@ def describe_schedule(spec: registry.JobSpec) -> str:
 # What each job's result counts, in the reader's language (a key not listed is shown as it is).
 RESULT_LABELS = {
     "sent": _l("sent"), "failed": _l("failed"), "skipped": _l("skipped"),
-    "deleted": _l("deleted"),
+    "deleted": _l("deleted"), "interrupted": _l("interrupted runs marked failed"),
     "tickets_removed": _l("unconfirmed uploads removed"), "orphans_removed": _l("orphan files removed"),
     "multipart_uploads_aborted": _l("unfinished uploads aborted"),
     "rounds": _l("rounds"), "reminded": _l("judges reminded"),

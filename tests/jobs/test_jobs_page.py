@@ -160,9 +160,31 @@ def test_prune_runs_deletes_old_finished_runs_only(app, db):
         db.session.add(JobRun(job_id="send_mail", due_at=now - timedelta(days=age_days, seconds=i), status=status,
                               host="test:1"))
     db.session.commit()
-    assert prune_runs(keep_days=30) == {"deleted": 2}
+    assert prune_runs(keep_days=30) == {"deleted": 2, "interrupted": 0}
     db.session.commit()
     assert sorted(db.session.scalars(db.select(JobRun.status)).all()) == ["running", "succeeded"]
+
+
+def test_prune_runs_marks_a_run_whose_process_died_as_failed(app, db):
+    """Marked running for hours: its process died mid-job. Left so, it would never end, never count
+    among failures and never be pruned."""
+    from datetime import timedelta
+
+    from incubator.jobs.models import JobRun
+    from incubator.jobs.runner import prune_runs
+    from incubator.timeutils import utcnow
+
+    now = utcnow().replace(microsecond=0)
+    dead = JobRun(job_id="send_mail", due_at=now - timedelta(hours=3), started_at=now - timedelta(hours=3),
+                  status="running", host="web:7")
+    going = JobRun(job_id="send_mail", due_at=now, started_at=now, status="running", host="scheduler:1")
+    db.session.add_all([dead, going])
+    db.session.commit()
+    assert prune_runs(keep_days=30) == {"deleted": 0, "interrupted": 1}
+    db.session.commit()
+    db.session.expire_all()
+    assert (dead.status, going.status) == ("failed", "running")
+    assert "ended before the job finished" in dead.error
 
 
 def test_recent_runs_filter_by_job(client, db, make_user, login_as):
