@@ -7,10 +7,14 @@ The SVG works under a strict CSP: no script, no ``style`` attribute, no
 (allowed by CSP, overridable from static CSS through the ``fp-*`` classes).
 Each space is an ``<a>`` (link to its history page) holding a ``<title>``
 (the browser's hover/long-press tooltip), a ``<rect>`` and its code as text.
-The ``viewBox`` is computed from the spaces; ``width="100%"`` with no fixed
-height lets the plan scale to a phone screen.  Every piece of text and every
-attribute value is XML-escaped (team names may contain ``<&"'``), and every
-number is written from ``float()`` so nothing else can reach the markup.
+The ``viewBox`` is computed from the spaces, and with a background image from
+the plan's own frame: the image is drawn at ``(0, 0)`` with the floor's plan
+width and height, the spaces over it in the same plan coordinates, so a plan
+whose spaces stop short of the image's edges still lines up with it.
+``width="100%"`` with no fixed height lets the plan scale to a phone screen.
+Every piece of text and every attribute value is XML-escaped (team names may
+contain ``<&"'``), and every number is written from ``float()`` so nothing
+else can reach the markup.
 
 States (``STATES``): ``free``, ``leased``, ``reserved``, ``ending_soon``,
 ``out_of_service``.  :func:`state_for` decides them, see its docstring.
@@ -19,6 +23,7 @@ States (``STATES``): ``free``, ``leased``, ``reserved``, ``ending_soon``,
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -108,6 +113,10 @@ class SpaceState:
 class PlanFloor:
     id: Hashable
     name: str
+    #: The plan's size in plan units (the floor's plan_width/plan_height): the background image
+    #: covers exactly [0, width] × [0, height], the frame the spaces' coordinates are given in.
+    width: float | None = None
+    height: float | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +228,16 @@ def _num(value) -> str:
     return str(int(r)) if r == int(r) else repr(r)
 
 
+def _plan_size(floor: PlanFloor) -> tuple[float | None, float | None]:
+    """The floor's plan width and height when both are given and positive, else (None, None)."""
+    if floor.width is None or floor.height is None:
+        return None, None
+    width, height = float(floor.width), float(floor.height)
+    if not (math.isfinite(width) and math.isfinite(height)) or width <= 0 or height <= 0:
+        return None, None
+    return width, height
+
+
 def _href_for(href, space: PlanSpace) -> str:
     if callable(href):
         return str(href(space))
@@ -256,8 +275,10 @@ def render_floor_svg(
     ``states``: ``space id -> SpaceState`` (missing means free).
     ``highlight_ids``: spaces drawn with a highlight ring (e.g. the founder's).
     ``labels``: translated labels, merged over :data:`DEFAULT_LABELS`.
-    ``background_href``: optional image URL drawn under the spaces, stretched
-    over the spaces' bounding box.
+    ``background_href``: optional image URL drawn under the spaces at the
+    floor's plan size (``floor.width`` × ``floor.height`` from the origin, the
+    frame the spaces' coordinates are in); the view then shows the whole plan.
+    Without a plan size it falls back to the spaces' bounding box.
     ``href``: link to a space's history page -- a callable ``space -> url`` or
     a format string with ``{id}`` and ``{code}`` (URL-quoted).
     """
@@ -274,7 +295,20 @@ def render_floor_svg(
         y1 = max(float(s.y) + float(s.h) for s in spaces)
     else:
         x0, y0, x1, y1 = 0.0, 0.0, 1000.0, 600.0
+    image = None  # (x, y, width, height) of the background, in plan coordinates
+    if background_href:
+        plan_w, plan_h = _plan_size(floor)
+        if plan_w is not None:
+            # The image is the plan: it spans the floor's plan size from the origin, and the view
+            # shows all of it (and any space drawn beyond it, which the services do not allow).
+            image = (0.0, 0.0, plan_w, plan_h)
+            if spaces:
+                x0, y0, x1, y1 = min(x0, 0.0), min(y0, 0.0), max(x1, plan_w), max(y1, plan_h)
+            else:
+                x0, y0, x1, y1 = 0.0, 0.0, plan_w, plan_h
     pw, ph = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    if background_href and image is None:
+        image = (x0, y0, pw, ph)
     margin = max(pw, ph) * 0.02
     font = max(pw, ph) / 45  # ~9 px for a 2 000-unit floor on a 390 px phone
     ring = max(font / 4, 0.5)
@@ -299,9 +333,10 @@ def render_floor_svg(
       f'preserveAspectRatio="xMidYMin meet" role="img" aria-labelledby="{title_id}" '
       f'font-family="sans-serif">')
     w(f'<title id="{title_id}">{_esc(floor.name)} · {_esc(lab["floor_plan"])}</title>')
-    if background_href:
-        w(f'<image class="fp-background" href="{_esc(background_href)}" x="{_num(x0)}" y="{_num(y0)}" '
-          f'width="{_num(pw)}" height="{_num(ph)}" preserveAspectRatio="none"/>')
+    if image is not None:
+        ix, iy, iw, ih = image
+        w(f'<image class="fp-background" href="{_esc(background_href)}" x="{_num(ix)}" y="{_num(iy)}" '
+          f'width="{_num(iw)}" height="{_num(ih)}" preserveAspectRatio="none"/>')
     # Per-space markup is most of the page (thousands of spaces): everything the spaces share is
     # said once on the group and inherited (SVG presentation attributes inherit); each space keeps
     # only its link, tooltip, state classes, geometry, fill and code. The stroke stays on the rect

@@ -66,6 +66,9 @@ class Floor(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("building_id", "number"),
         sa.CheckConstraint("plan_width > 0 AND plan_height > 0", name="plan_size_positive"),
+        # What a space's (floor_id, building_id) refers to, so that a space is always in its floor's
+        # building (a unique index rather than a constraint: SQLite adds it without rebuilding floors).
+        sa.Index("ix_floors_id_building_id", "id", "building_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,7 +115,17 @@ class Zone(db.Model):
         return self.label
 
 
+def _building_of_floor(context) -> int | None:
+    """A new space's building: its floor's (the default when only floor_id is given)."""
+    floors = Floor.__table__
+    floor_id = context.get_current_parameters().get("floor_id")
+    return context.connection.scalar(sa.select(floors.c.building_id).where(floors.c.id == floor_id))
+
+
 class Space(db.Model):
+    """A desk or an office. Its code is unique in its building (every building may have a 3F-A-001),
+    so a code a person types is looked up in the building in question (services.resolve_space_code)."""
+
     __tablename__ = "spaces"
     __table_args__ = (
         sa.CheckConstraint(one_of("type", SPACE_TYPES), name="type_valid"),
@@ -120,11 +133,15 @@ class Space(db.Model):
         sa.CheckConstraint("type = 'office' OR capacity = 1", name="desk_has_one_seat"),
         sa.CheckConstraint("w > 0 AND h > 0 AND x >= 0 AND y >= 0", name="geometry_sane"),
         sa.Index("ix_spaces_floor_code", "floor_id", "code"),
+        sa.UniqueConstraint("building_id", "code"),
+        # The floor, and with it the building: building_id can never differ from the floor's.
+        sa.ForeignKeyConstraint(["floor_id", "building_id"], ["floors.id", "floors.building_id"], ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
-    floor_id: Mapped[int] = mapped_column(sa.ForeignKey("floors.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(sa.String(20))
+    building_id: Mapped[int] = mapped_column(default=_building_of_floor)
+    floor_id: Mapped[int] = mapped_column()
     zone_id: Mapped[int] = mapped_column(sa.ForeignKey("zones.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(sa.String(12))
     capacity: Mapped[int] = mapped_column(default=1)

@@ -483,6 +483,13 @@ def _first_outage(space_ids: Iterable[int], start: date, end: date) -> SpaceOuta
 def _write(fn, space_ids, start, end, exclude=()):
     """Run `fn` (which adds/changes leases and flushes) in a SAVEPOINT; a clash reported by the
     database becomes LeaseConflict naming the lease it clashed with."""
+    if space_ids and db.session.get_bind().dialect.name == "postgresql":
+        # Lease writes for the same spaces one transaction at a time, in id order. Two inserts that
+        # clash under the exclusion constraint would otherwise each wait for the other's outcome, and
+        # PostgreSQL would end one as a deadlock (an error page) instead of this clear conflict.
+        # NO KEY UPDATE: the foreign-key checks of other rows pointing at these spaces are not held up.
+        db.session.execute(db.select(Space.id).where(Space.id.in_(sorted(set(space_ids)))).order_by(Space.id)
+                           .with_for_update(key_share=True))  # FOR NO KEY UPDATE
     try:
         with db.session.begin_nested():
             return fn()
@@ -643,28 +650,85 @@ def _mark_cancelled(lease: Lease, reason: str, code: str | None) -> None:
     lease.ended_at = utcnow()
 
 
+def _parse_space_reference(text: str) -> tuple[str | None, str]:
+    """What a person typed for a space: its code ("3F-A-012", any case), or, where codes repeat
+    across buildings, the building's name, a space and the code ("二号楼 3F-A-012")."""
+    parts = (text or "").strip().rsplit(None, 1)
+    if len(parts) == 2:
+        return parts[0].strip(), parts[1].upper()
+    return None, parts[0].upper() if parts else ""
+
+
+def spaces_by_code(references: Iterable[str]) -> dict[str, list[tuple[int, int, str]]]:
+    """Code typed → the spaces (id, building id, building name) that have it in any building (a code
+    is unique per building only), in one query; resolve_space_code picks the one meant."""
+    codes = {_parse_space_reference(r)[1] for r in references}
+    q = (db.select(Space.code, Space.id, Space.building_id, Building.name)
+         .join(Building, Building.id == Space.building_id).where(Space.code.in_(codes)))
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    for code, space_id, b_id, b_name in db.session.execute(q):
+        found.setdefault(code, []).append((space_id, b_id, b_name))
+    for candidates in found.values():
+        candidates.sort(key=lambda c: (c[2], c[1]))  # by building name, the same on every backend
+    return found
+
+
+def resolve_space_code(reference: str, found: Mapping[str, list[tuple[int, int, str]]], *,
+                       building_id: int | None = None, field: str = "space_ids") -> int:
+    """The id of the space a person means by `reference` (see _parse_space_reference): the space of
+    that code in the building named with it, else in `building_id` (the building in question), else
+    the only one anywhere. A code several other buildings use is refused with the buildings named."""
+    building_name, code = _parse_space_reference(reference)
+    candidates = found.get(code, [])
+    if building_name is not None:
+        named = [c for c in candidates if c[2] == building_name]
+        if not named:
+            raise SpacesError(_l("There is no space %(code)s in a building named %(building)s.", code=code,
+                                 building=building_name), field=field)
+        return named[0][0]
+    if not candidates:
+        raise SpacesError(_l("There is no space with the code %(code)s.", code=code), field=field)
+    here = [c for c in candidates if c[1] == building_id]
+    if here:
+        return here[0][0]
+    if len(candidates) == 1:
+        return candidates[0][0]
+    names = "、".join(c[2] for c in candidates)
+    example = candidates[0][2] + " " + code
+    raise SpacesError(_l("The code %(code)s is used in several buildings (%(buildings)s): type the building's "
+                         "name before it, e.g. “%(example)s”.", code=code, buildings=names, example=example),
+                      field=field)
+
+
 def move_team(manager, team: Team, new_codes: Mapping[int, str], on_date: date | None = None) -> list[Lease]:
     """Move leases of `team` to other spaces, each to the one named for it: `new_codes` maps a lease
-    id to the code of its new space (the pairing is explicit, never by position in two lists)."""
+    id to the code of its new space (the pairing is explicit, never by position in two lists).
+    A code is looked up in the building of the lease it is typed for, or qualified with the name of
+    another building ("二号楼 3F-A-012"); a code of several other buildings is refused as ambiguous."""
     if not new_codes:
         raise SpacesError(_l("Choose one new space for each lease to move."), field="space_ids")
     lease_ids = [int(i) for i in new_codes]
     leases = {lease.id: lease for lease in db.session.scalars(
-        db.select(Lease).where(Lease.id.in_(lease_ids), Lease.team_id == team.id))}
+        db.select(Lease).where(Lease.id.in_(lease_ids), Lease.team_id == team.id)
+        .options(db.joinedload(Lease.space)))}
     if len(leases) != len(lease_ids):
         raise SpacesError(_l("Choose the leases of this team to move."))
-    codes = {i: (c or "").strip().upper() for i, c in new_codes.items()}
-    found = dict(db.session.execute(db.select(Space.code, Space.id).where(Space.code.in_(set(codes.values())))).all())
-    unknown = sorted({c for c in codes.values() if c not in found})
+    references = {int(i): c or "" for i, c in new_codes.items()}
+    found = spaces_by_code(references.values())
+    unknown = sorted({code for _building, code in map(_parse_space_reference, references.values())
+                      if code not in found})
     if unknown:
         raise SpacesError(_l("There is no space with the code %(code)s.", code="、".join(unknown)), field="space_ids")
-    return move(manager, [(leases[i], found[codes[i]]) for i in lease_ids], on_date)
+    pairs = [(leases[i], resolve_space_code(references[i], found, building_id=leases[i].space.building_id))
+             for i in lease_ids]
+    return move(manager, pairs, on_date)
 
 
 def move(manager, pairs: Sequence[tuple[Lease, int]], on_date: date | None = None) -> list[Lease]:
     """Move each lease of `pairs` to the space id paired with it, from `on_date`: each old lease
     ends on that day (or is cancelled if it had not started) and a new lease on the new space runs to
-    the old end. All or nothing: a clash on any pair undoes every pair before it."""
+    the old end. The new spaces may be ones these leases leave that day (a swap or a rotation of the
+    team's desks). All or nothing: a clash on any pair undoes every pair."""
     pairs = [(lease, int(space_id)) for lease, space_id in pairs]
     leases = [lease for lease, _ in pairs]
     new_space_ids = [space_id for _, space_id in pairs]
@@ -692,15 +756,19 @@ def move(manager, pairs: Sequence[tuple[Lease, int]], on_date: date | None = Non
     probe = {"space_ids": [p[1] for p in pairs], "start": on_date, "end": max(lease.end_date for lease in leases)}
 
     def write():
-        created = []
-        for old, space_id in pairs:
-            start = max(on_date, old.start_date)
-            end = old.end_date
+        # Every moving lease first gives up its space from `on_date`, then each new lease is checked
+        # and written: the spaces these same leases free that day are free for the others, so a swap
+        # (D1 ↔ D2) or a rotation of the team's desks works, while anyone else's lease or an outage
+        # on a new space still refuses the whole move.
+        periods = [(old, space_id, max(on_date, old.start_date), old.end_date) for old, space_id in pairs]
+        for old, _space_id, _start, _end in periods:
             if on_date <= old.start_date:
                 _mark_cancelled(old, "", "moved")
             else:
                 old.end_date = on_date
-            db.session.flush()
+        db.session.flush()
+        created = []
+        for old, space_id, start, end in periods:
             outage = _first_outage([space_id], start, end)
             if outage is not None:
                 raise SpacesError(_l("Space %(code)s is out of service during this period.", code=outage.space.code))
@@ -769,9 +837,12 @@ def expire_leases(today: date | None = None) -> list[Lease]:
     (The caller follows with spaces_freed.) A team whose notice cannot be written is logged and the
     others are still told."""
     today = today or local_today()
+    # Locked as read (PostgreSQL): a second run at the same time ("run now" while the nightly run is
+    # going) skips the leases this one is ending, instead of ending them again and telling the team twice.
     leases = list(db.session.scalars(
         db.select(Lease).where(Lease.status == "active", Lease.end_date <= today)
-        .options(db.joinedload(Lease.space), db.joinedload(Lease.team)).order_by(Lease.team_id, Lease.id)))
+        .options(db.joinedload(Lease.space), db.joinedload(Lease.team)).order_by(Lease.team_id, Lease.id)
+        .with_for_update(of=Lease, skip_locked=True)))
     by_team: dict[int, list[Lease]] = {}
     for lease in leases:
         before = _lease_snapshot(lease)
@@ -876,7 +947,7 @@ __all__ = ["admit_team", "allocate", "renew", "shorten", "end_early", "cancel", 
            "set_priority", "cancel_request", "waitlist", "waitlist_positions", "suggest", "free_spaces",
            "expire_leases", "send_end_reminders", "notify_waitlist_fits", "spaces_freed", "LeaseConflict",
            "SpacesError", "import_layout", "put_out_of_service", "end_outage", "set_floor_background", "touch_plans",
-           "move_team"]
+           "move_team", "spaces_by_code", "resolve_space_code"]
 
 
 # --- layout import ----------------------------------------------------------------------------
@@ -885,7 +956,8 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
     """Apply a parsed layout (layout_csv.LayoutResult) to `floor`: all rows or none.
 
     Returns (errors, created, updated). Errors beyond the pure validation (same format
-    LayoutError(line, key, params)): a row for another floor, a code used on another floor, a space
+    LayoutError(line, key, params)): a row for another floor, a code used on another floor of this
+    building (codes are unique per building; other buildings' codes do not matter), a space
     reaching beyond the floor's plan, or one overlapping a space of this floor that the file leaves
     in place. Rows valid on their own are checked against the database even when other rows have
     errors, so every problem of the file is reported in one round. Codes already on this floor are
@@ -896,13 +968,16 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
     rows = result.rows if result.ok else result.checked_rows
     errors = list(result.errors)
     codes = sorted(result.codes) if result.codes else [r.code for r in rows]
-    existing = {s.code: s for s in db.session.scalars(db.select(Space).where(Space.code.in_([r.code for r in rows])))}
+    # A code is unique in its building: the same code in another building is another space.
+    existing = {s.code: s for s in db.session.scalars(
+        db.select(Space).where(Space.building_id == floor.building_id, Space.code.in_([r.code for r in rows]))
+        .options(db.joinedload(Space.floor)))}
     for r in rows:
         if r.floor != floor.number:
             errors.append(LayoutError(r.line, "floor_other", {"value": r.floor, "expected": floor.number}))
         s = existing.get(r.code)
         if s is not None and s.floor_id != floor.id:
-            errors.append(LayoutError(r.line, "code_on_other_floor", {"code": r.code}))
+            errors.append(LayoutError(r.line, "code_on_other_floor", {"code": r.code, "floor": s.floor.label}))
         if r.x + r.width > floor.plan_width or r.y + r.height > floor.plan_height:
             errors.append(LayoutError(r.line, "outside_plan", {"code": r.code, "width": format(floor.plan_width, "g"),
                                                                "height": format(floor.plan_height, "g")}))
@@ -928,7 +1003,7 @@ def import_layout(manager, floor: Floor, result) -> tuple[list, int, int]:
                       x=float(r.x), y=float(r.y), w=float(r.width), h=float(r.height))
         s = existing.get(r.code)
         if s is None:
-            db.session.add(Space(code=r.code, floor_id=floor.id, **values))
+            db.session.add(Space(code=r.code, floor_id=floor.id, building_id=floor.building_id, **values))
             created += 1
         else:
             for k, v in values.items():

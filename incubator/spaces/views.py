@@ -66,7 +66,8 @@ LAYOUT_MESSAGES = {
     "overlap": _l("The space %(code)s overlaps %(other_code)s (line %(other_line)s)."),
     "overlap_existing": _l("The space %(code)s overlaps the existing space %(other_code)s."),
     "floor_other": _l("This row is for floor %(value)s, but you are importing floor %(expected)s."),
-    "code_on_other_floor": _l("The code %(code)s already belongs to a space on another floor."),
+    "code_on_other_floor": _l("The code %(code)s already belongs to a space on another floor of this building "
+                              "(%(floor)s)."),
     "xlsx_unreadable": _l("The Excel file could not be read."),
 }
 
@@ -186,7 +187,8 @@ def _draw_floor_plan(floor: Floor, on_date: date, *, highlight_team_ids=(), link
     plan_spaces = [floorplan.PlanSpace(r.id, r.code, r.type, r.capacity, r.x, r.y, r.w, r.h) for r in spaces]
     background = url_for("spaces.floor_background", floor_id=floor.id) if floor.background_key else None
     href = (lambda s: url_for("spaces.space_detail", space_id=s.id)) if links else "#space-{code}"
-    return floorplan.render_floor_svg(floorplan.PlanFloor(floor.id, floor.audit_label), plan_spaces, states,
+    plan_floor = floorplan.PlanFloor(floor.id, floor.audit_label, floor.plan_width, floor.plan_height)
+    return floorplan.render_floor_svg(plan_floor, plan_spaces, states,
                                       highlight, _plan_labels(), background, href=href)
 
 
@@ -586,16 +588,28 @@ def allocate():
         suggestion = services.suggest(seats, space_type, start, end, preferred_zone_id=zone_id)
         free = db.session.execute(
             services.free_spaces_query(start, end).with_only_columns(Space.id, Space.code, Space.type, Space.capacity,
-                                                                     Zone.code.label("zone"))
-            .join(Zone, Space.zone_id == Zone.id).where(Space.type == space_type)).all()
+                                                                     Zone.code.label("zone"),
+                                                                     Building.name.label("building"))
+            .join(Zone, Space.zone_id == Zone.id).join(Building, Space.building_id == Building.id)
+            .where(Space.type == space_type)).all()
     chosen = set(suggestion.space_ids) if suggestion else set()
     if request.method == "POST":
         chosen = {i for i in map(record_id, request.form.getlist("space_ids")) if i is not None}
-    zones = db.session.execute(db.select(Zone.id, Zone.code, Floor.name).join(Floor, Zone.floor_id == Floor.id)
-                               .order_by(Floor.number, Zone.code)).all()
+    # Codes repeat across buildings (each may have its 3F-A-001): with several, each space and zone
+    # is shown with its building.
+    several_buildings = (db.session.scalar(db.select(db.func.count()).select_from(Building)) or 0) > 1
     return render_template("spaces/allocate.html", form=form, req=req, suggestion=suggestion, free=free, chosen=chosen,
-                           seats=seats, space_type=space_type, zone_id=zone_id, zones=zones, start=start, end=end,
-                           type_labels=SPACE_TYPE_LABELS, space_types=SPACE_TYPES), status
+                           seats=seats, space_type=space_type, zone_id=zone_id, zones=_zone_choices(several_buildings),
+                           start=start, end=end, type_labels=SPACE_TYPE_LABELS, space_types=SPACE_TYPES,
+                           several_buildings=several_buildings), status
+
+
+def _zone_choices(several_buildings: bool) -> list[tuple[int, str]]:
+    """(zone id, "floor zone") for the zone pickers, the building first when there are several."""
+    rows = db.session.execute(db.select(Zone.id, Zone.code, Floor.name, Building.name.label("building"))
+                              .join(Floor, Zone.floor_id == Floor.id).join(Building, Floor.building_id == Building.id)
+                              .order_by(Building.name, Floor.number, Zone.code)).all()
+    return [(z.id, f"{z.building} {z.name} {z.code}" if several_buildings else f"{z.name} {z.code}") for z in rows]
 
 
 LEASES_PER_PAGE = 100
@@ -776,9 +790,8 @@ def new_request():
     form = SpaceRequestForm()
     form.team_id.choices = [(t.id, t.name) for t in teams if t.id in admitted_ids]
     form.space_type.choices = type_choices()
-    zones = db.session.execute(db.select(Zone.id, Zone.code, Floor.name).join(Floor, Zone.floor_id == Floor.id)
-                               .order_by(Floor.number, Zone.code)).all()
-    form.preferred_zone_id.choices = [(0, _("No preference"))] + [(z.id, f"{z.name} {z.code}") for z in zones]
+    several_buildings = (db.session.scalar(db.select(db.func.count()).select_from(Building)) or 0) > 1
+    form.preferred_zone_id.choices = [(0, _("No preference"))] + _zone_choices(several_buildings)
     if not form.team_id.choices:
         flash(_("Only teams admitted to the incubator can ask for space."), "warning")
         return redirect(url_for("spaces.my_spaces"))

@@ -201,6 +201,26 @@ def test_svg_viewbox_contains_all_spaces():
         assert y <= ry and ry + float(r.get("height")) <= y + h
 
 
+def test_svg_background_is_drawn_at_the_plan_size_under_spaces_in_the_same_coordinates():
+    """The image is the whole plan (its size, from the origin); spaces that stop short of its edges
+    stay where they are on it instead of the image being stretched over them."""
+    floor, spaces, states = plan()  # spaces from (120, 0) to (460, 220)
+    root = ET.fromstring(render_floor_svg(PlanFloor(3, "3F", 2000, 1200), spaces, states, background_href="/bg.png"))
+    image = root.find(f"{SVG}image")
+    assert [float(image.get(k)) for k in ("x", "y", "width", "height")] == [0, 0, 2000, 1200]
+    x, y, w, h = map(float, root.get("viewBox").split())
+    assert x <= 0 and y <= 0 and x + w >= 2000 and y + h >= 1200  # the whole image is in view
+    legend = root.find(f"{SVG}g[@class='fp-legend']/{SVG}text")
+    assert float(legend.get("y")) > 1200  # under the plan, not over the image
+    rects = {a.get("data-space-id"): a.find(f"{SVG}rect") for a in anchors(root)}
+    assert [float(rects["1"].get(k)) for k in ("x", "y", "width", "height")] == [120, 0, 100, 100]
+    # An empty floor with an image shows the image; without an image the view stays on the spaces.
+    empty = ET.fromstring(render_floor_svg(PlanFloor(3, "3F", 800, 500), [], {}, background_href="/bg.png"))
+    assert [float(empty.find(f"{SVG}image").get(k)) for k in ("width", "height")] == [800, 500]
+    bare = ET.fromstring(render_floor_svg(PlanFloor(3, "3F", 2000, 1200), spaces, states))
+    assert bare.find(f"{SVG}image") is None and float(bare.get("viewBox").split()[2]) < 2000
+
+
 def test_svg_empty_floor_still_valid():
     root = ET.fromstring(render_floor_svg(PlanFloor(1, "1F"), [], {}))
     assert anchors(root) == []

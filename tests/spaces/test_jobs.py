@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from incubator.jobs.models import JobRun
@@ -133,3 +134,36 @@ def test_expiry_job_logs_a_request_it_cannot_work_with_and_goes_on(db, world, mo
     assert '"waitlist_heads_that_fit": 1' in run.result
     assert any(f"space request {odd.id}" in r.getMessage() for r in caplog.records)
     assert _notices(db, world.manager, "spaces_waitlist") == 1
+
+
+@pytest.mark.postgres_only
+def test_two_expiry_runs_at_once_end_each_lease_once(app, db, world):
+    """'Run now' while the nightly run is still going: the second run skips the leases the first is
+    ending (it does not end them again, audit them twice, or tell the team twice)."""
+    import threading
+
+    from incubator.audit.models import AuditRecord
+
+    today = local_today()
+    expired = services.allocate(world.manager, world.team, [s.id for s in world.spaces[:2]],
+                                today - timedelta(days=30), today)
+    db.session.commit()
+    first = services.expire_leases(today)  # flushed, not committed: the first run is still going
+    assert {lease.id for lease in first} == {lease.id for lease in expired}
+    seen: list = []
+
+    def second_run():
+        with app.app_context():
+            from incubator.extensions import db as tdb
+
+            seen.append([lease.id for lease in services.expire_leases(today)])
+            tdb.session.commit()
+            tdb.session.remove()
+
+    thread = threading.Thread(target=second_run)
+    thread.start()
+    thread.join(30)
+    db.session.commit()
+    assert seen == [[]]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditRecord)
+                             .where(AuditRecord.action == "spaces.lease_expired")) == 2

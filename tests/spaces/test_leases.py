@@ -269,6 +269,55 @@ def test_move_team_pairs_each_lease_with_the_code_given_for_it(db, world):
         services.move_team(world.manager, world.other_team, {created[0].id: "3F-B-003"}, START)  # not its lease
 
 
+def test_move_team_swaps_and_rotates_its_own_desks_on_one_day(db, world):
+    """The spaces a team's moving leases leave on the move date are free for its other moving leases:
+    D1 ↔ D2 is a swap, not a clash with itself (nor is a rotation of three)."""
+    d1, d2, d3 = world.spaces[:3]
+    a, b, c = sorted(services.allocate(world.manager, world.team, [d1.id, d2.id, d3.id], START,
+                                       START + timedelta(days=90)), key=lambda lease: lease.space_id)
+    b_end = START + timedelta(days=60)
+    services.shorten(world.manager, b, b_end)  # the two leases need not end together
+    db.session.commit()
+    on = START + timedelta(days=10)
+    created = services.move_team(world.manager, world.team, {a.id: d2.code, b.id: d1.code}, on)
+    db.session.commit()
+    assert {(lease.space_id, lease.start_date, lease.end_date) for lease in created} == {
+        (d2.id, on, START + timedelta(days=90)), (d1.id, on, b_end)}
+    assert (a.end_date, b.end_date) == (on, on) and {a.moved_to_id, b.moved_to_id} == {x.id for x in created}
+    assert services.overlapping_active_pairs() == 0
+    # A rotation of three, on the day the new leases start (they are cancelled and replaced whole).
+    by_space = {lease.space_id: lease for lease in created}
+    rotated = services.move(world.manager, [(by_space[d1.id], d2.id), (by_space[d2.id], d3.id), (c, d1.id)], on)
+    db.session.commit()
+    assert sorted((lease.space_id, lease.end_date) for lease in rotated) == sorted(
+        [(d2.id, b_end), (d3.id, START + timedelta(days=90)), (d1.id, START + timedelta(days=90))])
+    assert {by_space[d1.id].cancel_code, by_space[d2.id].cancel_code} == {"moved"} and c.end_date == on
+    assert services.overlapping_active_pairs() == 0
+
+
+def test_a_swap_still_refuses_another_teams_lease_or_an_outage(db, world, app):
+    d1, d2, d3, d4 = world.spaces[:4]
+    a, b = sorted(services.allocate(world.manager, world.team, [d1.id, d2.id], START, START + timedelta(days=90)),
+                  key=lambda lease: lease.space_id)
+    services.allocate(world.manager, world.other_team, [d3.id], START + timedelta(days=50), START + timedelta(days=70))
+    db.session.commit()
+    before = [(lease.id, lease.space_id, lease.start_date, lease.end_date, lease.status) for lease in _leases(db)]
+    on = START + timedelta(days=10)
+    with pytest.raises(LeaseConflict) as info:  # d2 → d1 is a swap, but d1 → d3 meets the other team
+        services.move(world.manager, [(b, d1.id), (a, d3.id)], on)
+    db.session.rollback()
+    assert info.value.clash.team_id == world.other_team.id
+    services.put_out_of_service(world.manager, d4, START + timedelta(days=80), None, "漏水")
+    db.session.commit()
+    with pytest.raises(SpacesError) as info:  # a → d2 is freed by b, but b → d4 meets the outage
+        services.move(world.manager, [(a, d2.id), (b, d4.id)], on)
+    db.session.rollback()
+    with app.test_request_context():
+        assert type(info.value) is SpacesError and d4.code in str(info.value.message)
+    after = [(lease.id, lease.space_id, lease.start_date, lease.end_date, lease.status) for lease in _leases(db)]
+    assert after == before
+
+
 def test_dates_beyond_the_horizon_are_refused_by_the_services(db, world):
     today = local_today()
     latest = services.latest_start(today)

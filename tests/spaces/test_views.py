@@ -238,6 +238,33 @@ def test_plan_image_is_kept_in_s3_checked_by_content_and_shown_to_the_right_peop
     assert client.get(url).status_code == 200
 
 
+def test_plan_image_spans_the_floors_plan_size_with_the_spaces_on_it(client, db, world, login_as):
+    """The world's spaces start at (100, 100) and end well inside the 2000 × 1200 plan: the image
+    must still cover the plan from its origin, not be squeezed onto the spaces."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    services.set_floor_background(world.manager, world.floor, "floorplans/test.png")
+    db.session.commit()
+    login_as(world.manager)
+    page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
+    root = ET.fromstring(re.search(r'<svg xmlns="http://www.w3.org/2000/svg" class="floorplan".*?</svg>', page,
+                                   re.S).group(0))
+    ns = "{http://www.w3.org/2000/svg}"
+    image = root.find(f"{ns}image")
+    assert [float(image.get(k)) for k in ("x", "y", "width", "height")] == [0, 0, 2000, 1200]
+    x, y, w, h = map(float, root.get("viewBox").split())
+    assert x <= 0 and y <= 0 and x + w >= 2000 and y + h >= 1200
+    first = world.spaces[0]
+    rect = root.find(f"{ns}g[@class='fp-spaces']/{ns}a[@data-space-id='{first.id}']/{ns}rect")
+    assert [float(rect.get(k)) for k in ("x", "y")] == [first.x, first.y] == [100, 100]
+    # A new plan size moves the image with it (the cached plan is drawn again).
+    services.update_floor(world.manager, world.floor, 3, "3F", 2400, 1500)
+    db.session.commit()
+    page = client.get(f"/spaces/floors/{world.floor.id}/plan").get_data(as_text=True)
+    assert re.search(r'<image class="fp-background" [^>]*x="0" y="0" width="2400" height="1500"', page)
+
+
 def test_occupancy_over_time_per_floor_and_zone(client, db, world, login_as):
     today = services.local_today()
     services.allocate(world.manager, world.team, [s.id for s in world.spaces[:8]], today - timedelta(days=70),
@@ -511,6 +538,27 @@ def test_moving_several_desks_puts_each_lease_where_its_own_field_says(client, d
     response = post_form(client, url, {f"new_code-{moved[first_id].id}": "3F-Z-999",
                                        "on_date": (today + timedelta(days=20)).isoformat()})
     assert "没有编号为 3F-Z-999 的空间" in response.get_data(as_text=True)
+
+
+def test_manager_swaps_two_desks_of_a_team_on_its_page(client, db, world, login_as):
+    today = services.local_today()
+    d1, d2 = world.spaces[:2]
+    first, second = sorted(services.allocate(world.manager, world.team, [d1.id, d2.id], today,
+                                             today + timedelta(days=60)), key=lambda lease: lease.space_id)
+    db.session.commit()
+    first_id, second_id = first.id, second.id
+    login_as(world.manager)
+    on = today + timedelta(days=10)
+    response = post_form(client, f"/spaces/teams/{world.team.id}",
+                         {f"new_code-{first_id}": d2.code, f"new_code-{second_id}": d1.code, "on_date": on.isoformat()},
+                         follow_redirects=True)
+    assert response.status_code == 200 and "已租给" not in response.get_data(as_text=True)
+    db.session.expire_all()
+    moved = {lease_id: db.session.get(Lease, db.session.get(Lease, lease_id).moved_to_id)
+             for lease_id in (first_id, second_id)}
+    assert (moved[first_id].space_id, moved[first_id].start_date) == (d2.id, on)
+    assert (moved[second_id].space_id, moved[second_id].start_date) == (d1.id, on)
+    assert services.overlapping_active_pairs() == 0
 
 
 def test_reasons_the_platform_gives_are_shown_in_the_readers_language(client, db, world, login_as):
