@@ -11,7 +11,7 @@ from incubator.applications.models import Application, TeamMember
 from incubator.enums import Role
 from tests.conftest import login, post_form
 
-from .helpers import COMPANY, PROJECT, TEAM, open_competition
+from .helpers import COMPANY, PROJECT, TEAM
 
 INPUT_RE = re.compile(r"<input\b[^>]*>")
 ATTR_RE = re.compile(r'\b(name|value|type)="([^"]*)"')
@@ -29,16 +29,6 @@ def form_on_page(client, url: str) -> dict:
             continue
         data[attrs["name"]] = attrs.get("value", "")
     return data
-
-
-@pytest.fixture
-def comp(db):
-    return open_competition(db)
-
-
-@pytest.fixture
-def founder(make_user):
-    return make_user(Role.FOUNDER, email="zhou@example.cn", name="周子涵")
 
 
 def _reload(db, application_id: int) -> Application:

@@ -11,17 +11,7 @@ from incubator.notifications.models import Notice, OutboxMessage
 from incubator.timeutils import utcnow
 from tests.conftest import login, post_form
 
-from .helpers import COMPANY, PROJECT, TEAM, fill_everything, open_competition
-
-
-@pytest.fixture
-def comp(db):
-    return open_competition(db)
-
-
-@pytest.fixture
-def founder(make_user):
-    return make_user(Role.FOUNDER, email="zhou@example.cn", name="周子涵")
+from .helpers import COMPANY, PROJECT, TEAM, fill_everything
 
 
 def _logout(client):
