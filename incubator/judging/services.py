@@ -20,7 +20,6 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +32,7 @@ from ..competitions.models import Round
 from ..enums import Role
 from ..errors import Conflict, DomainError, NotAllowed
 from ..extensions import db
-from ..notifications.services import notify, queue_mail
+from ..notifications.services import both_languages, notify, queue_mail
 from ..timeutils import utcnow
 from ..urls import MAX_ID
 from . import assign as assign_algo
@@ -1136,12 +1135,7 @@ def _tell_results_published(rnd: Round, app: Application, res: RoundResult) -> N
     if lead is None:
         return
     name = app.project_name or f"#{app.id}"
-    award_zh = award_en = None
-    if res.award_level:
-        with force_locale("zh_CN"):
-            award_zh = str(AWARD_LABELS[res.award_level])
-        with force_locale("en"):
-            award_en = str(AWARD_LABELS[res.award_level])
+    award_zh, award_en = both_languages(AWARD_LABELS[res.award_level]) if res.award_level else (None, None)
     notify(lead, "judging_result",
            f"「{rnd.name_zh}」的结果已公布" + (f"：「{name}」获得{award_zh}。" if award_zh else f"，请查看「{name}」。"),
            f"The results of “{rnd.name_en or rnd.name_zh}” are published" +

@@ -45,6 +45,15 @@ def queue_mail(recipient: str, template: str, subject: str, *, locale: str = "zh
     return message
 
 
+def both_languages(label) -> tuple[str, str]:
+    """A translatable label (lazy_gettext) in Chinese and in English, for a notice's two texts."""
+    with force_locale("zh_CN"):
+        zh = str(label)
+    with force_locale("en"):
+        en = str(label)
+    return zh, en
+
+
 def notify(user, kind: str, text_zh: str, text_en: str, link: str | None = None) -> Notice:
     notice = Notice(user_id=user.id, kind=kind, text_zh=text_zh[:500], text_en=text_en[:500], link=link)
     db.session.add(notice)

@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
 from flask import url_for
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
@@ -30,7 +29,7 @@ from ..audit.services import record
 from ..enums import Role
 from ..errors import Conflict, DomainError
 from ..extensions import db
-from ..notifications.services import notify, queue_mail
+from ..notifications.services import both_languages, notify, queue_mail
 from ..timeutils import local_today, utcnow
 from . import suggest as suggest_mod
 from .models import (CANCEL_CODE_LABELS, CANCEL_CODES, REMINDER_DAYS, SPACE_TYPES, Admission, Building, Floor,
@@ -610,16 +609,6 @@ def end_early(manager, lease: Lease, on_date: date | None = None) -> Lease:
     return shorten(manager, lease, on_date, action="spaces.lease_ended_early")
 
 
-def _coded_reason(code: str) -> tuple[str, str]:
-    """The reason of a cancellation code in Chinese and in English (for notices, written now)."""
-    label = CANCEL_CODE_LABELS[code]
-    with force_locale("zh_CN"):
-        zh = str(label)
-    with force_locale("en"):
-        en = str(label)
-    return zh, en
-
-
 def cancel(manager, lease: Lease, reason: str = "", *, code: str | None = None) -> Lease:
     """Cancel the lease: with a manager's `reason` (free text, required), or with one of
     CANCEL_CODES when the platform itself cancels it (stored as a code, named when shown)."""
@@ -636,7 +625,7 @@ def cancel(manager, lease: Lease, reason: str = "", *, code: str | None = None) 
     record(manager, "spaces.lease_cancelled", lease, before=before,
            after={**_lease_snapshot(lease), "reason": reason, **({"reason_code": code} if code else {})})
     zh, en = _lease_text([lease])
-    reason_zh, reason_en = _coded_reason(code) if code else (reason, reason)
+    reason_zh, reason_en = both_languages(CANCEL_CODE_LABELS[code]) if code else (reason, reason)
     _tell_team(lease.team, "spaces_lease", f"租约已取消：{zh}。原因：{reason_zh}",
                f"Your lease was cancelled: {en}. Reason: {reason_en}", _team_link(lease.team))
     spaces_freed([lease.space_id])

@@ -82,3 +82,17 @@ def new_team(db, make_user):
         return team
 
     return factory
+
+
+def lease_two_desks(db, world, start, days: int):
+    """world.team leases the world's first two desks from `start` for `days` (committed): the desks,
+    and the ids of their leases in the same order."""
+    from datetime import timedelta
+
+    from incubator.spaces import services
+
+    d1, d2 = world.spaces[:2]
+    first, second = sorted(services.allocate(world.manager, world.team, [d1.id, d2.id], start,
+                                             start + timedelta(days=days)), key=lambda lease: lease.space_id)
+    db.session.commit()
+    return d1, d2, first.id, second.id

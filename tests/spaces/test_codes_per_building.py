@@ -13,7 +13,7 @@ from incubator.spaces import services
 from incubator.spaces.models import Lease, Space
 
 from tests.conftest import csrf_from, post_form
-from tests.spaces.conftest import build_floor
+from tests.spaces.conftest import build_floor, lease_two_desks
 
 
 def _space(db, building_name: str, code: str) -> Space:
@@ -89,11 +89,7 @@ def test_move_by_code_looks_in_the_leases_building_and_names_ambiguous_codes(cli
     build_floor(db, zones="BC", building_name="二号楼")  # 3F-B-… as 青创城 has, and 3F-C-…
     build_floor(db, zones="C", building_name="三号楼")  # 3F-C-… as 二号楼 has, not 青创城
     today = services.local_today()
-    d1, d2 = world.spaces[:2]
-    first, second = sorted(services.allocate(world.manager, world.team, [d1.id, d2.id], today,
-                                             today + timedelta(days=90)), key=lambda lease: lease.space_id)
-    db.session.commit()
-    first_id, second_id = first.id, second.id
+    _, _, first_id, second_id = lease_two_desks(db, world, today, 90)
     login_as(world.manager)
     url = f"/spaces/teams/{world.team.id}"
     on = today + timedelta(days=10)

@@ -12,6 +12,7 @@ from incubator.spaces import services
 from incubator.spaces.models import Lease, Space
 
 from tests.conftest import csrf_from, login, post_form
+from tests.spaces.conftest import lease_two_desks
 
 GOOD_CSV = ("code,floor,zone,type,capacity,x,y,width,height,features\n"
             "3F-C-001,3,C,desk_hot,1,1600,0,100,80,power\n"
@@ -542,11 +543,7 @@ def test_moving_several_desks_puts_each_lease_where_its_own_field_says(client, d
 
 def test_manager_swaps_two_desks_of_a_team_on_its_page(client, db, world, login_as):
     today = services.local_today()
-    d1, d2 = world.spaces[:2]
-    first, second = sorted(services.allocate(world.manager, world.team, [d1.id, d2.id], today,
-                                             today + timedelta(days=60)), key=lambda lease: lease.space_id)
-    db.session.commit()
-    first_id, second_id = first.id, second.id
+    d1, d2, first_id, second_id = lease_two_desks(db, world, today, 60)
     login_as(world.manager)
     on = today + timedelta(days=10)
     response = post_form(client, f"/spaces/teams/{world.team.id}",
