@@ -45,6 +45,7 @@ def build(db, n_entries: int, k: int, n_criteria: int, seed: int = 1):
     from incubator.applications.models import Application, Team
     from incubator.competitions.models import Competition, Criterion, Round, Track
     from incubator.enums import Role
+    from incubator.judging import ranking
     from incubator.judging.models import Assignment, RoundState, Score
     from incubator.timeutils import utcnow
 
@@ -65,7 +66,7 @@ def build(db, n_entries: int, k: int, n_criteria: int, seed: int = 1):
     db.session.flush()
     db.session.add(RoundState(round_id=rnd.id, reveal="scores"))
     crit_ids = [str(c.id) for c in rnd.criteria]
-    weights = [float(c.weight) for c in rnd.criteria]
+    rubric = [ranking.Criterion(str(c.id), float(c.weight), float(c.max_score)) for c in rnd.criteria]
     track_ids = [t.id for t in comp.tracks]
     n_judges = max(k, n_entries * k // 30)
     conn = db.session.connection()
@@ -94,12 +95,32 @@ def build(db, n_entries: int, k: int, n_criteria: int, seed: int = 1):
     for aid, row in zip(assignment_ids, rows):
         values = {c: min(10.0, max(0.0, round((rng.uniform(3, 9.5) + lenience[row["judge_id"]]) * 2) / 2))
                   for c in crit_ids}
-        total = sum(w * values[c] / 10 for w, c in zip(weights, crit_ids)) / sum(weights) * 100
+        total = ranking.weighted_total(rubric, values)  # as the platform stores it
         scores.append({"assignment_id": aid, "values": values, "total": total, "status": "submitted", "version": 1,
                        "submitted_at": now, "updated_at": now, "comment_to_organizers": "", "feedback_to_team": ""})
     conn.execute(sa.insert(Score.__table__), scores)
     db.session.commit()
     return rnd.id, len(app_ids), len(scores)
+
+
+def move_one_score(db, round_id: int) -> None:
+    """A judge saved a score: one criterion of one random sheet moves by a step and its total with
+    it, as the platform writes them (services.save_score), committed before the clock starts; the
+    trigger changes the judging data version."""
+    import sqlalchemy as sa
+
+    from incubator.competitions.models import Round
+    from incubator.judging import ranking, services
+
+    rubric = services.rubric_of(db.session.get(Round, round_id))
+    score_id, values = db.session.execute(sa.text(
+        "SELECT id, values FROM scores ORDER BY random() LIMIT 1")).one()
+    first = min(values)
+    values[first] = values[first] + 0.5 if values[first] <= 9.5 else 0.0
+    db.session.execute(sa.text("UPDATE scores SET values = CAST(:v AS json), total = :t, version = version + 1, "
+                               "updated_at = now() WHERE id = :id"),
+                       {"v": json.dumps(values), "t": ranking.weighted_total(rubric, values), "id": score_id})
+    db.session.commit()
 
 
 def analyze(db) -> None:
@@ -168,15 +189,8 @@ def main() -> None:
         return run
 
     def new_score():
-        """A judge saved a score: one criterion of one random sheet moves by a step, committed before
-        the clock starts; the trigger changes the judging data version ("cold")."""
-        score_id, values = db.session.execute(sa.text(
-            "SELECT id, values FROM scores ORDER BY random() LIMIT 1")).one()
-        first = min(values)
-        values[first] = values[first] + 0.5 if values[first] <= 9.5 else 0.0
-        db.session.execute(sa.text("UPDATE scores SET values = CAST(:v AS json), version = version + 1, "
-                                   "updated_at = now() WHERE id = :id"), {"v": json.dumps(values), "id": score_id})
-        db.session.commit()
+        """A judge saved a score ("cold"): see move_one_score."""
+        move_one_score(db, round_id)
 
     def application_edited():
         """A founder edited an application of the round (its description): the applications data

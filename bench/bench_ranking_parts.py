@@ -5,9 +5,9 @@
 Builds the round of bench_ranking_db (5,000 entries x 3 judges x 6 criteria, PostgreSQL) in the
 database incubator_bench_ranking_parts, then, the garbage collector off as in the service, times:
 
-* from nothing (a worker's first ranking of the round): all sheets read, totalled, a Tally built;
+* from nothing (a worker's first ranking of the round): all sheets read, a Tally built;
 * after a new score (one criterion of one random sheet moved by a step and committed): the bucket
-  sums alone, then RoundSheets.sync (the sums again, the changed bucket read, totalled and applied),
+  sums alone, then RoundSheets.sync (the sums again, the changed bucket read and applied),
   the Tally's reports and the ranking.
 
 Medians after two warm-up runs.
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import sys
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_ranking_db import analyze, build  # noqa: E402
+from bench.bench_ranking_db import analyze, build, move_one_score  # noqa: E402
 from bench.harness import fresh_pg_database  # noqa: E402
 
 
@@ -33,7 +32,6 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8)
     args = parser.parse_args()
 
-    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from incubator import create_app
@@ -56,14 +54,6 @@ def main() -> None:
         times.setdefault(label, []).append((time.perf_counter() - t) * 1000)
         return out
 
-    def new_score():
-        score_id, values = db.session.execute(sa.text("SELECT id, values FROM scores ORDER BY random() LIMIT 1")).one()
-        first = min(values)
-        values[first] = values[first] + 0.5 if values[first] <= 9.5 else 0.0
-        db.session.execute(sa.text("UPDATE scores SET values = CAST(:v AS json), version = version + 1 WHERE id = :id"),
-                           {"v": json.dumps(values), "id": score_id})
-        db.session.commit()
-
     kept = None
     for _ in range(args.runs + 2):
         with app.test_request_context():
@@ -73,17 +63,17 @@ def main() -> None:
             rows = timed("from nothing: entry rows", lambda: services.entry_rows(rnd))
             tracks = {a.id: a.track_id or 0 for a in rows.values()}
             rubric = timed("from nothing: rubric", lambda: services.rubric_of(rnd))
-            all_rows = timed("from nothing: read all sheets", lambda: sheets.read_sheets(rnd.id))
-            totalled = timed("from nothing: totals", lambda: ranking.total_sheets(rubric, (r[1:] for r in all_rows)))
+            top_id = str(ranking.top_criterion(rubric).id)
+            all_rows = timed("from nothing: read all sheets",
+                             lambda: sheets.read_sheets(rnd.id, top_id))
             tally = ranking.Tally(tracks, rnd.aggregation)
-            timed("from nothing: Tally built", lambda: (
-                tally.apply(added=((r[0], *t) for r, t in zip(all_rows, totalled))), tally.reports()))
+            timed("from nothing: Tally built", lambda: (tally.apply(added=all_rows), tally.reports()))
             if kept is None:
                 kept = sheets.RoundSheets(rubric, tracks, rnd.aggregation)
                 kept.sync(rnd.id)
                 kept.tally.reports()
             gc.enable()
-            new_score()
+            move_one_score(db, round_id)
             gc.disable()
             timed("new score: bucket sums (also in sync)", lambda: sheets.bucket_sums(rnd.id))
             timed("new score: sync", lambda: kept.sync(rnd.id))

@@ -86,6 +86,7 @@ __all__ = [
     "DEFAULT_TIE_BREAK",
     "TOP_SCORE",
     "weighted_total",
+    "top_criterion",
     "aggregate",
     "total_sheets",
     "aggregate_totals",
@@ -231,7 +232,7 @@ def _mean(xs: Sequence[float]) -> float:
     return math.fsum(xs) / len(xs)
 
 
-def _top_criterion(rubric: Sequence[Criterion]) -> Criterion:
+def top_criterion(rubric: Sequence[Criterion]) -> Criterion:
     """Highest weight; ``max`` returns the first maximal one in rubric order."""
     return max(rubric, key=lambda c: c.weight)
 
@@ -264,7 +265,7 @@ def total_sheets(
     if not rows:
         return []
     _validate_rubric(rubric)
-    top_id = _top_criterion(rubric).id
+    top_id = top_criterion(rubric).id
     weight_sum = float(sum(c.weight for c in rubric))
     lines = _lines(rubric)
     return [(e, j, _total(lines, weight_sum, values), float(values[top_id])) for e, j, values in rows]
@@ -305,7 +306,7 @@ class Tally:
         self.method = method
         self._limits = (disagreement.std, disagreement.range)
         self._track = dict(entries.items() if isinstance(entries, Mapping) else entries)
-        self._sheets: dict[Hashable, tuple[Hashable, Hashable, float, float]] = {}  # key -> (entry, judge, total, top)
+        self._sheets: dict[Hashable, tuple[Hashable, Hashable]] = {}  # key -> (entry, judge)
         self._pairs: dict[tuple[Hashable, Hashable], Hashable] = {}  # (entry, judge) -> key
         self._of_entry: dict[Hashable, dict] = {e: {} for e in self._track}  # entry -> {key: (judge, total, top)}
         self._of_judge: dict[Hashable, dict] = {}  # judge -> {key: total}
@@ -335,8 +336,43 @@ class Tally:
         (key, entry, judge, total, top) each; a key already held is replaced. Raises ValueError, and
         changes nothing, on a sheet for an unknown entry or a second sheet of one judge for one entry."""
         added = list(added)
-        leaving = {k for k in removed if k in self._sheets}
-        leaving.update(a[0] for a in added if a[0] in self._sheets)
+        sheets, pairs = self._sheets, self._pairs
+        leaving = {k for k in removed if k in sheets}
+        if sheets:
+            leaving.update(a[0] for a in added if a[0] in sheets)
+        keys = [a[0] for a in added]
+        new_pairs = [(a[1], a[2]) for a in added]
+        # The whole batch checked at once (a round's first fill is 15,000 sheets); on a problem,
+        # sheet by sheet, for the message of the first one.
+        if (len(set(new_pairs)) != len(new_pairs) or len(set(keys)) != len(keys)
+                or not all(p[0] in self._track for p in new_pairs)
+                or (pairs and any((h := pairs.get(p)) is not None and h not in leaving for p in new_pairs))):
+            self._refuse(added, leaving)
+        of_entry, of_judge = self._of_entry, self._of_judge
+        for k in leaving:
+            e, j = sheets.pop(k)
+            del pairs[(e, j)]
+            del of_entry[e][k]
+            judge_totals = of_judge[j]
+            del judge_totals[k]
+            if not judge_totals:
+                del of_judge[j]
+            self._dirty_entries.add(e)
+            self._dirty_judges.add(j)
+        for k, e, j, t, tv in added:
+            of_entry[e][k] = (j, t, tv)
+            judge_totals = of_judge.get(j)
+            if judge_totals is None:
+                of_judge[j] = {k: t}
+            else:
+                judge_totals[k] = t
+        sheets.update(zip(keys, new_pairs))
+        pairs.update(zip(new_pairs, keys))
+        self._dirty_entries.update([p[0] for p in new_pairs])
+        self._dirty_judges.update([p[1] for p in new_pairs])
+
+    def _refuse(self, added: list, leaving: set) -> None:
+        """Raise the ValueError :meth:`apply` refuses its first bad sheet with."""
         claimed: set[Hashable] = set()
         for k, e, j, _, _ in added:
             if e not in self._track:
@@ -346,27 +382,7 @@ class Tally:
                 raise ValueError(f"judge {j!r} scored entry {e!r} twice")
             claimed.add((e, j))
             claimed.add(k)
-        for k in leaving:
-            e, j, _, _ = self._sheets.pop(k)
-            del self._pairs[(e, j)]
-            del self._of_entry[e][k]
-            judge_totals = self._of_judge[j]
-            del judge_totals[k]
-            if not judge_totals:
-                del self._of_judge[j]
-            self._dirty_entries.add(e)
-            self._dirty_judges.add(j)
-        for k, e, j, t, tv in added:
-            self._sheets[k] = (e, j, t, tv)
-            self._pairs[(e, j)] = k
-            self._of_entry[e][k] = (j, t, tv)
-            judge_totals = self._of_judge.get(j)
-            if judge_totals is None:
-                self._of_judge[j] = {k: t}
-            else:
-                judge_totals[k] = t
-            self._dirty_entries.add(e)
-            self._dirty_judges.add(j)
+        raise AssertionError("apply found a problem _refuse did not")  # pragma: no cover
 
     def reports(self) -> dict[Hashable, EntryReport]:
         """Entry id -> report, in the order of the entries given; a new dict each call."""
@@ -388,45 +404,47 @@ class Tally:
                 # (A judge new to the tally: every sheet of theirs is new, its entry already dirty.)
                 if before is not None and stats != before:
                     restandardise.update(sheets[k][0] for k in judge_totals)
-        all_totals = [s[2] for s in sheets.values()]
+        all_totals = [t for judge_totals in self._of_judge.values() for t in judge_totals.values()]
         scale = (_mean(all_totals) if all_totals else 0.0, _pstd(all_totals))
         renormalise = self._track if scale != self._scale else restandardise
         self._scale = scale
         g_mean, g_std = scale
 
+        # One pass over the entries to report again (all of them when the global scale moved): an
+        # entry whose sheets changed gets its own figures again, one whose sheets' z moved its z
+        # again (dirty entries are among those, and those among the entries reported), then its
+        # report: the mean of its sheets mapped back to the raw scale (G + z * S) beside the rest.
         std_limit, range_limit = self._limits
         method = self.method
-        for e in self._dirty_entries:
-            rows = self._of_entry[e].values()
-            n = len(rows)
-            if not n:
-                self._own.pop(e, None)
-                continue
-            totals = [r[1] for r in rows]
-            raw_mean = fsum(totals) / n
-            if method == "mean":
-                agg = raw_mean
-            elif method == "median":
-                agg = float(statistics.median(totals))
-            elif method == "trimmed_mean":
-                agg = _mean(sorted(totals)[1:-1]) if n >= 5 else raw_mean
-            else:
-                agg = None  # the normalised value, below
-            rng = max(totals) - min(totals)
-            sd = sqrt(fsum([(x - raw_mean) ** 2 for x in totals]) / n) if n > 1 else 0.0
-            self._own[e] = (n, tuple(totals), raw_mean, agg, rng, sd, sd > std_limit or rng > range_limit,
-                            fsum([r[2] for r in rows]) / n, len([t for t in totals if t >= TOP_SCORE]))
-        judge_stats = self._judge_stats
-        for e in restandardise:
-            zs = []
-            for j, t, _ in self._of_entry[e].values():
-                mu, sd = judge_stats[j]
-                zs.append((t - mu) / sd if sd > 0 else 0.0)
-            self._z[e] = zs
-
-        # Per entry: the mean of its sheets mapped back to the raw scale (G + z * S), then its report.
+        dirty, judge_stats, of_entry = self._dirty_entries, self._judge_stats, self._of_entry
         own, z_of, reports, track_of = self._own, self._z, self._reports, self._track
-        for e in renormalise if renormalise is self._track else [e for e in self._track if e in renormalise]:
+        for e in renormalise if renormalise is track_of else [e for e in track_of if e in renormalise]:
+            if e in restandardise:
+                rows = of_entry[e].values()
+                if e in dirty:
+                    n = len(rows)
+                    if n:
+                        totals = [r[1] for r in rows]
+                        raw_mean = fsum(totals) / n
+                        if method == "mean":
+                            agg = raw_mean
+                        elif method == "median":
+                            agg = float(statistics.median(totals))
+                        elif method == "trimmed_mean":
+                            agg = _mean(sorted(totals)[1:-1]) if n >= 5 else raw_mean
+                        else:
+                            agg = None  # the normalised value, below
+                        rng = max(totals) - min(totals)
+                        sd = sqrt(fsum([(x - raw_mean) ** 2 for x in totals]) / n) if n > 1 else 0.0
+                        own[e] = (n, tuple(totals), raw_mean, agg, rng, sd, sd > std_limit or rng > range_limit,
+                                  fsum([r[2] for r in rows]) / n, len([t for t in totals if t >= TOP_SCORE]))
+                    else:
+                        own.pop(e, None)
+                zs = []
+                for j, t, _ in rows:
+                    mu, sd = judge_stats[j]
+                    zs.append((t - mu) / sd if sd > 0 else 0.0)
+                z_of[e] = zs
             mine = own.get(e)
             if mine is None:
                 reports[e] = EntryReport(e, track_of[e], 0, (), None, None, None, None, None, False, None, 0)

@@ -102,11 +102,14 @@ def test_rankings_kept_up_to_date_while_scores_arrive_equal_a_ranking_from_nothi
     for t in readers:
         t.start()
     with app.app_context():
+        rubric = services.rubric_of(db.session.get(Round, round_id))
         for n, assignment_id in enumerate(ids):
             now = utcnow()
+            values = {c1: n % 11, c2: (3 * n) % 11}  # a complete sheet, with its total, as save_score writes it
             db.session.execute(sa.insert(Score.__table__).values(
-                assignment_id=assignment_id, values={c1: n % 11, c2: (3 * n) % 11}, status="submitted", version=1,
-                submitted_at=now, updated_at=now, comment_to_organizers="", feedback_to_team=""))
+                assignment_id=assignment_id, values=values, total=services.ranking_algo.weighted_total(rubric, values),
+                status="submitted", version=1, submitted_at=now, updated_at=now, comment_to_organizers="",
+                feedback_to_team=""))
             db.session.commit()
         db.session.remove()
     done.set()

@@ -484,8 +484,11 @@ def test_cached_ranking_follows_every_change_it_is_computed_from(app, db, world,
     a.recused_at, a.recusal_reason = a.created_at, "利益冲突"  # the only submitted score of e3 no longer counts
     db.session.commit()
     assert mean_of(e3) is None and e3.id in ranking().overall.unscored
-    crit = rnd.criteria[0]
-    crit.weight = 40  # a rubric change re-totals every sheet: e1 = (4*9 + 4*8) / 8 * 10 ...
+    from incubator.competitions.services import update_criterion
+    from incubator.enums import Role
+
+    # A rubric change re-totals every sheet in its transaction: e1 = (4*9 + 4*8) / 8 * 10 ...
+    update_criterion(make_user(Role.MANAGER), rnd.criteria[0], weight=40)
     db.session.commit()
     assert mean_of(e1) == ((40 * 0.9 + 40 * 0.8) / 80 * 100 + (40 * 0.7 + 40 * 0.6) / 80 * 100) / 2
     e1.project_name = "甲改名"  # entries come from their own cache, keyed by the applications scope
@@ -495,8 +498,9 @@ def test_cached_ranking_follows_every_change_it_is_computed_from(app, db, world,
 
 def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_nothing(app, db, world, make_user):
     """After a new score only changed sheets are read (judging/sheets.py: bucket sums on PostgreSQL,
-    every sheet compared on SQLite). Values edited by hand in SQL, a removed assignment and a new
-    judge's score each show in the next ranking, which equals one computed with no cache at all."""
+    every sheet compared on SQLite). A sheet edited by hand in SQL (its values and total, as the
+    platform writes them), a removed assignment and a new judge's score each show in the next
+    ranking, which equals one computed with no cache at all."""
     import sqlalchemy as sa
 
     from incubator.judging import services
@@ -523,7 +527,7 @@ def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_not
     e1_sheet = db.session.scalar(sa.select(Score).join(Assignment).where(Assignment.application_id == e1.id)
                                  .order_by(Score.id))
     db.session.execute(sa.update(Score.__table__).where(Score.__table__.c.id == e1_sheet.id)
-                       .values(values={c1: 10, c2: 10}))  # 86 -> 100, in SQL (no ORM, no version bump)
+                       .values(values={c1: 10, c2: 10}, total=100.0))  # 86 -> 100, in SQL (no ORM, no version bump)
     db.session.commit()
     assert ranking().reports[e1.id].aggregated == (100 + 66) / 2
     assert kept_sheets() is kept  # brought up to date, not rebuilt
