@@ -98,6 +98,10 @@ class Config:
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
+    # A worker ranks the rounds being judged when it starts (wsgi.py, judging.services.warm_rankings),
+    # so its first leaderboard or rankings request does not rank 15,000 sheets from nothing.
+    WARM_RANKINGS = env_bool("WARM_RANKINGS", True)
+
 
 class DevelopmentConfig(Config):
     ENV_NAME = "development"
@@ -107,6 +111,7 @@ class DevelopmentConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    WARM_RANKINGS = False
     SQLALCHEMY_DATABASE_URI = env("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite3"))
     SERVER_NAME = None
 

@@ -11,8 +11,9 @@ judges, every score submitted), then times, in one process on a warm connection 
   changes the judging data version: the sheets are read and ranked again, the entries come from
   their cache), "after an application edit" follows a founder's edit of one application's description
   (the entries are read again, the kept sheets stay), "nothing cached" empties the process caches
-  first (a worker's first ranking of the round), "cached" is a request when nothing changed since
-  the last one (e.g. leaderboard polls);
+  first (a worker's first ranking of the round, or its first ranking request), "new worker warmed"
+  empties them and runs the start-up warm-up untimed (gunicorn.conf.py), "cached" is a request when
+  nothing changed since the last one (e.g. leaderboard polls);
 * the whole ranking requests through the Flask test client as a logged-in manager: the JSON
   leaderboard (reveal = scores) and the rankings CSV export (a row per entry), and the HTML rankings
   page (one ranking, 100 rows a page: the overall ranking's first page, a later page of a track).
@@ -202,8 +203,16 @@ def main() -> None:
 
     def nothing_cached():
         """Nothing cached in the process at all (a worker's first ranking of the round)."""
-        for name in ("_RANKING_CACHE", "_ENTRY_ROWS_CACHE", "_SHEETS_CACHE"):
+        for name in ("_RANKING_CACHE", "_ENTRY_ROWS_CACHE", "_SHEETS_CACHE", "_LEADERBOARD_CACHE"):
             getattr(services, name, {}).clear()
+        if "pagecache" in app.extensions:  # the cached HTML pages (incubator/pagecache)
+            app.extensions["pagecache"][0].clear()
+
+    def new_worker():
+        """A worker that has just started: nothing cached, then the start-up warm-up (gunicorn.conf.py)."""
+        nothing_cached()
+        services.warm_rankings()
+        db.session.remove()
 
     def service():
         rnd = db.session.get(Round, round_id)
@@ -233,6 +242,14 @@ def main() -> None:
         ("GET leaderboard.json, cold", after(new_score, get(base + "/leaderboard.json",
                                                            lambda r: len(r.get_json()["rows"]) == n_entries))),
         ("GET export/rankings.csv, cold", after(new_score, get(base + "/export/rankings.csv", lambda r: None))),
+        ("GET leaderboard.json, nothing cached", after(nothing_cached, get(
+            base + "/leaderboard.json", lambda r: len(r.get_json()["rows"]) == n_entries))),
+        ("GET rankings page 1, nothing cached", after(nothing_cached, get(base + "/rankings", lambda r: None))),
+        ("GET export/rankings.csv, nothing cached", after(nothing_cached, get(base + "/export/rankings.csv",
+                                                                             lambda r: None))),
+        ("GET leaderboard.json, new worker warmed", after(new_worker, get(
+            base + "/leaderboard.json", lambda r: len(r.get_json()["rows"]) == n_entries))),
+        ("GET rankings page 1, new worker warmed", after(new_worker, get(base + "/rankings", lambda r: None))),
         ("GET rankings page 1 (HTML, 100 rows), cold", after(new_score, get(base + "/rankings", lambda r: None))),
         ("service compute_ranking(), cached", service),
         ("GET leaderboard.json, cached", get(base + "/leaderboard.json",

@@ -1,0 +1,99 @@
+"""A worker ranks the rounds being judged as it starts (gunicorn.conf.py -> services.warm_at_start):
+its first ranking request then asks nothing of the score sheets."""
+from __future__ import annotations
+
+import logging
+import runpy
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+from tests.sql_statements import recorded_statements
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _clear_caches():
+    from incubator.judging import services
+
+    for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
+        cache.clear()
+
+
+def _scored_round(world, db, *, opens_days_ago=1, closes_in_days=6):
+    from incubator.timeutils import utcnow
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    rnd.scoring_opens_at = utcnow() - timedelta(days=opens_days_ago)
+    rnd.scoring_closes_at = utcnow() + timedelta(days=closes_in_days)
+    c1, c2 = (c.id for c in rnd.criteria)
+    j1, j2 = world.judge(), world.judge()
+    for i in range(3):
+        entry = world.entry(comp, i % 2)
+        world.score(world.assign(rnd, j1, entry), {c1: 5 + i, c2: 6})
+        world.score(world.assign(rnd, j2, entry), {c1: 7, c2: 4 + i})
+    db.session.commit()
+    return rnd
+
+
+def test_the_rounds_warmed_are_those_being_judged_or_just_closed(app, db, world):
+    from incubator.judging import services
+
+    open_now = _scored_round(world, db)
+    closed_last_week = _scored_round(world, db, opens_days_ago=20, closes_in_days=-7)
+    closed_long_ago = _scored_round(world, db, opens_days_ago=60, closes_in_days=-30)
+    not_open_yet = _scored_round(world, db, opens_days_ago=-2, closes_in_days=9)
+    warmed = {r.id for r in services.rounds_to_warm()}
+    assert open_now.id in warmed and closed_last_week.id in warmed
+    assert closed_long_ago.id not in warmed and not_open_yet.id not in warmed
+
+
+def test_after_warming_the_first_ranking_reads_no_score_sheet(app, db, world):
+    from incubator.competitions.models import Round
+    from incubator.judging import services
+
+    round_id = _scored_round(world, db).id
+    _clear_caches()
+    with recorded_statements(db) as cold:
+        from_nothing = services.compute_ranking(db.session.get(Round, round_id))
+    assert [s for s in cold if "scores" in s]  # without warming, the sheets are read
+    _clear_caches()
+    db.session.remove()
+
+    assert services.warm_rankings() >= 1
+    db.session.remove()
+    with recorded_statements(db) as statements:
+        first = services.compute_ranking(db.session.get(Round, round_id))
+    assert not [s for s in statements if "scores" in s]
+    assert first.reports == from_nothing.reports and first.overall == from_nothing.overall
+
+
+def test_the_gunicorn_hook_warms_each_worker_and_a_failure_does_not_stop_it(app, db, world, caplog):
+    from incubator.judging import services
+
+    round_id = _scored_round(world, db).id
+    _clear_caches()
+    db.session.remove()
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    app.config["WARM_RANKINGS"] = True
+    hooks["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert any(key[0] == round_id for key in services._SHEETS_CACHE)
+
+    _clear_caches()
+    app.config["WARM_RANKINGS"] = False  # (the testing configuration's default)
+    hooks["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert not services._SHEETS_CACHE
+
+    def broken(moment=None):
+        raise RuntimeError("database not reachable")
+
+    app.config["WARM_RANKINGS"] = True
+    original, services.warm_rankings = services.warm_rankings, broken
+    try:
+        with caplog.at_level(logging.ERROR):
+            hooks["post_worker_init"](SimpleNamespace(wsgi=app))  # logs, does not raise
+    finally:
+        services.warm_rankings = original
+        app.config["WARM_RANKINGS"] = False
+    assert "warming the rankings failed" in caplog.text
