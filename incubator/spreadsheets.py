@@ -35,7 +35,8 @@ def safe_cell(value):
     """The value to write: control characters dropped, formula-looking text with a leading quote;
     anything else unchanged."""
     if isinstance(value, str):
-        value = _CONTROL.sub("", value)
+        if not value.isprintable():  # (a C scan: most cells hold no control character at all)
+            value = _CONTROL.sub("", value)
         if value[:1] in FORMULA_STARTS:
             return "'" + value
     return value
