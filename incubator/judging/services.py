@@ -44,6 +44,8 @@ from .sheets import RoundSheets
 
 STALE_SCORE = _l("Someone else saved this score in the meantime (another tab or device). Reload the page "
                  "to see the latest version; your changes were not saved.")
+RUBRIC_CHANGED = _l("The organisers changed this round's scoring criteria while you were scoring, so this score "
+                    "was not saved. Check your figures against the criteria below and save again.")
 ENTRY_STATUSES_EXCLUDED = ("draft", "withdrawn", "ineligible")
 AWARD_TO_ALGO = {"first": ranking_algo.AwardLevel.FIRST, "second": ranking_algo.AwardLevel.SECOND,
                  "third": ranking_algo.AwardLevel.THIRD, "honorable": ranking_algo.AwardLevel.HONORABLE}
@@ -570,7 +572,14 @@ def retotal_scores(rnd: Round) -> int:
     """Each score sheet's stored total, computed again with the round's rubric as it now is (after a
     weight changed, or a criterion came or went while no score was submitted): the rankings
     (judging/sheets.py), the exports, the per-judge figures and the leniency chart read it.
-    A sheet missing a value of the rubric has no total, as when it was saved. Returns how many changed."""
+    A sheet missing a value of the rubric has no total, as when it was saved. Returns how many changed.
+
+    On PostgreSQL the scores table is first locked against writes until this transaction ends (SHARE
+    ROW EXCLUSIVE: two rubric changes take turns): a score write in flight commits first and is
+    re-totalled here; one that comes later waits, then finds the rubric version changed and is
+    refused (_score_writes), instead of keeping a total of the old weights."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("LOCK TABLE scores IN SHARE ROW EXCLUSIVE MODE"))
     rubric = rubric_of(rnd)
     changed = 0
     for score in db.session.scalars(db.select(Score).join(Assignment, Assignment.id == Score.assignment_id)
@@ -617,7 +626,8 @@ class RubricLine:
 @dataclass(frozen=True)
 class ScoringTarget:
     """Everything save_score reads about an assignment, as plain values: built from the ORM objects
-    (ScoringTarget.of) or, for the scoring POST, from two column queries (scoring_target)."""
+    (ScoringTarget.of) or, for the scoring POST, from two column queries (scoring_target). The
+    criteria are those of the `rubrics` data version `rubric_version` (or of a later one)."""
 
     assignment_id: int
     judge_id: int
@@ -628,13 +638,15 @@ class ScoringTarget:
     score_id: int | None
     score_version: int | None
     score_status: str | None
+    rubric_version: int | None = None
 
     @classmethod
     def of(cls, assignment: Assignment) -> ScoringTarget:
         rnd, score = assignment.round, assignment.score
+        rubric_version, criteria = _scoring_rubric(rnd.id)
         return cls(assignment.id, assignment.judge_id, assignment.active, rnd.scoring_opens_at, rnd.scoring_closes_at,
-                   tuple(rnd.criteria), score.id if score else None, score.version if score else None,
-                   score.status if score else None)
+                   criteria, score.id if score else None, score.version if score else None,
+                   score.status if score else None, rubric_version)
 
 
 @functools.cache
@@ -673,11 +685,13 @@ def _scoring_target_queries():
 _RUBRIC_CACHE: dict[tuple, tuple] = {}
 
 
-def _scoring_rubric(round_id: int) -> tuple:
+def _scoring_rubric(round_id: int) -> tuple[int | None, tuple]:
+    """The `rubrics` data version of this request and the round's rubric lines, read at that version
+    or later (save_score's write checks that the version is still the current one)."""
     from ..pagecache import current_versions
 
     versions = current_versions(("rubrics",))
-    return _cached(_RUBRIC_CACHE, (round_id, versions), versions, lambda: tuple(
+    return versions[0], _cached(_RUBRIC_CACHE, (round_id, versions), versions, lambda: tuple(
         RubricLine(*r) for r in db.session.connection().execute(_scoring_target_queries()[1], {"round_id": round_id})))
 
 
@@ -706,8 +720,9 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
         judge_keys.add(judge_key)
     if judge_keys & entry_keys:
         return None
-    criteria = _scoring_rubric(round_id)
-    return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status)
+    rubric_version, criteria = _scoring_rubric(round_id)
+    return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status,
+                         rubric_version)
 
 
 SCORE_FIELDS = ("values", "total", "comment_to_organizers", "feedback_to_team", "status", "submitted_at", "updated_at")
@@ -718,21 +733,36 @@ def _score_writes(dialect: str):
     """The score INSERT (first save) and UPDATE (later saves), built once per process with their
     values as parameters (p_<column>), each returning the score's id when it wrote. On PostgreSQL
     each carries its audit row in the same statement (audit.with_audit_row), so the submit request
-    writes with one statement and runs without a transaction (views: one_statement_post)."""
+    writes with one statement and runs without a transaction (views: one_statement_post).
+
+    Each writes only while the `rubrics` data version is the one the total was computed under
+    (parameter rubric_version): the rankings read the stored total, and a rubric change re-totals
+    the sheets in its own transaction (retotal_scores), which cannot see a sheet written alongside
+    it with the old weights. retotal_scores locks the scores table against writes first (PostgreSQL;
+    on SQLite writers take turns): a write already running commits before it and is re-totalled,
+    a later one waits for the change to commit and then finds the new version."""
+    from ..pagecache.models import DataVersion
+
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = Score.__table__
-    values = {name: sa.bindparam(f"p_{name}", type_=table.c[name].type) for name in ("version", *SCORE_FIELDS)}
+    current = sa.select(DataVersion.version).where(DataVersion.name == "rubrics")
+    rubric_unchanged = current.scalar_subquery().is_not_distinct_from(
+        sa.bindparam("rubric_version", type_=sa.BigInteger))
+    names = ("version", *SCORE_FIELDS)
+    values = {name: sa.bindparam(f"p_{name}", type_=table.c[name].type) for name in names}
     # INSERT .. ON CONFLICT DO NOTHING: a concurrent first save of the same sheet (another tab)
     # inserts nothing here instead of failing, and is told to reload.
-    first = (insert(table).values(assignment_id=sa.bindparam("p_assignment_id", type_=sa.Integer), **values)
+    first = (insert(table).from_select(["assignment_id", *names], sa.select(
+        sa.bindparam("p_assignment_id", type_=sa.Integer), *values.values()).where(rubric_unchanged))
              .on_conflict_do_nothing(index_elements=["assignment_id"]).returning(table.c.id))
     # The version and status repeated in the WHERE clause: of two concurrent saves only one passes
     # (row lock on PostgreSQL, one writer on SQLite).
     later = (sa.update(table).where(table.c.id == sa.bindparam("score_id"),
-                                    table.c.version == sa.bindparam("seen_version"), table.c.status == "draft")
+                                    table.c.version == sa.bindparam("seen_version"), table.c.status == "draft",
+                                    rubric_unchanged)
              .values(**values).returning(table.c.id))
     if dialect == "postgresql":
         return with_audit_row(first, "scores"), with_audit_row(later, "scores"), True
@@ -764,6 +794,7 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
     action = "judging.score.submit" if submit else "judging.score.draft"
     audit_after = {"assignment_id": t.assignment_id, "values": clean, "total": total}
     params = {f"p_{name}": value for name, value in fields.items()}
+    params["rubric_version"] = t.rubric_version
     if audited:
         params.update(audit_parameters(judge, action, audit_after))
     conn = db.session.connection()
@@ -780,8 +811,10 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
                                         "p_version": version + 1}).scalar()
         if orm_score is not None:
             db.session.expire(orm_score)
-    if score_id is None:  # another tab or device saved first
-        raise Conflict(STALE_SCORE)
+    if score_id is None:  # the rubric changed meanwhile, or another tab or device saved first
+        from ..pagecache import read_versions
+
+        raise Conflict(RUBRIC_CHANGED if read_versions(("rubrics",))[0] != t.rubric_version else STALE_SCORE)
     if not audited:
         record_now(judge, action, ("scores", score_id), after=audit_after)
     return score_id

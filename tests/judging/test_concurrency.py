@@ -128,3 +128,64 @@ def test_rankings_kept_up_to_date_while_scores_arrive_equal_a_ranking_from_nothi
     assert sum(r.n_scores for r in fresh.reports.values()) == len(ids)
     assert totals_as_sets(kept.reports) == totals_as_sets(fresh.reports)
     assert [(r.entry_id, r.rank) for r in kept.overall.ranked] == [(r.entry_id, r.rank) for r in fresh.overall.ranked]
+
+
+@pytest.mark.postgres_only
+def test_a_submit_racing_a_weight_change_never_keeps_a_total_of_the_old_rubric(app, db, world, make_user):
+    """Rankings read each sheet's stored total (judging/sheets.py). A manager changes a weight (every
+    sheet re-totalled in that transaction) while a judge submits with the rubric as it was: the
+    submit waits for the change and is refused with a message to reload, instead of storing a
+    total of the old weights that no re-totalling would ever fix."""
+    import sqlalchemy as sa
+
+    from incubator.competitions.services import update_criterion
+    from incubator.enums import Role
+    from incubator.judging import services
+    from incubator.judging.models import Score
+
+    comp = world.competition()
+    rnd = comp.rounds[0]
+    judge = world.judge()
+    assignment = world.assign(rnd, judge, world.entry(comp))
+    manager = make_user(Role.MANAGER)
+    db.session.commit()
+    c1, c2 = (c.id for c in rnd.criteria)
+    assignment_id, round_id = assignment.id, rnd.id
+    c = app.test_client()
+    login(c, judge)
+    url = f"/judging/assignments/{assignment_id}"
+    data = {"csrf_token": csrf_from(c, url), "version": "0", "action": "submit", f"c{c1}": "9", f"c{c2}": "5"}
+
+    update_criterion(manager, rnd.criteria[0], weight=20)  # 60/40 -> 20/40, not committed yet
+    db.session.flush()
+    result: list = []
+    judge_post = threading.Thread(target=lambda: result.append(c.post(url, data=data)))
+    judge_post.start()
+    engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        for _ in range(100):  # until the submit waits for the change, or is done
+            with engine.connect() as conn:
+                waiting = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                               "AND datname = current_database()")).scalar()
+            if waiting or not judge_post.is_alive():
+                break
+            threading.Event().wait(0.05)
+    finally:
+        engine.dispose()
+    db.session.commit()
+    judge_post.join(timeout=30)
+
+    db.session.expire_all()
+    score = db.session.scalar(sa.select(Score).where(Score.assignment_id == assignment_id))
+    if score is not None:  # (had the submit come first, the change would have re-totalled it)
+        rubric = services.rubric_of(db.session.get(type(rnd), round_id))
+        assert score.total == services.ranking_algo.weighted_total(rubric, score.values)
+    (response,) = result
+    assert response.status_code == 409 and score is None
+    page = response.get_data(as_text=True)
+    assert "评分标准" in page and 'value="9"' in page  # told why, and the judge's figures are still there
+    retry = c.post(url, data={**data, "csrf_token": csrf_from(c, url)})
+    assert retry.status_code == 302
+    db.session.expire_all()
+    score = db.session.scalar(sa.select(Score).where(Score.assignment_id == assignment_id))
+    assert score.total == pytest.approx((20 * 0.9 + 40 * 0.5) / 60 * 100)
