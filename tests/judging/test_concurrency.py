@@ -163,7 +163,7 @@ def test_a_submit_racing_a_weight_change_never_keeps_a_total_of_the_old_rubric(a
     judge_post.start()
     engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
-        for _ in range(100):  # until the submit waits for the change, or is done
+        for _ in range(400):  # until the submit waits for the change, or is done (20 s at most)
             with engine.connect() as conn:
                 waiting = conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                                "AND datname = current_database()")).scalar()
