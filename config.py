@@ -98,8 +98,9 @@ class Config:
 
     LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
-    # A worker ranks the rounds being judged when it starts (wsgi.py, judging.services.warm_rankings),
-    # so its first leaderboard or rankings request does not rank 15,000 sheets from nothing.
+    # Each gunicorn worker ranks the rounds being judged as it starts (gunicorn.conf.py,
+    # judging.services.warm_at_start): its first leaderboard or rankings request then does not rank
+    # 15,000 score sheets from nothing.
     WARM_RANKINGS = env_bool("WARM_RANKINGS", True)
 
 
