@@ -933,10 +933,10 @@ def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
                 raise
             reports = sheets.tally.reports()
         overall, per_track = ranking_algo.rank(reports)
+        track_rank = {r.entry_id: r.rank for res in per_track.values() for r in res.ranked}
     finally:
         if gc_was_enabled:
             gc.enable()
-    track_rank = {r.entry_id: r.rank for res in per_track.values() for r in res.ranked}
     return by_id, reports, overall, per_track, track_rank
 
 
@@ -976,6 +976,11 @@ def warm_at_start(app) -> None:
             app.logger.exception("warming the rankings failed; they are computed on first request")
         finally:
             db.session.remove()
+    # As wsgi.py does with what the app loads: the rankings just built (some 100,000 objects, none
+    # in a reference cycle, so refcounting still frees them when replaced) leave the collector's
+    # generations instead of being walked again by every full collection.
+    gc.collect()
+    gc.freeze()
 
 
 def users_by_id(ids) -> dict[int, User]:

@@ -2,6 +2,7 @@
 its first ranking request then asks nothing of the score sheets."""
 from __future__ import annotations
 
+import gc
 import logging
 import runpy
 from datetime import timedelta
@@ -96,4 +97,5 @@ def test_the_gunicorn_hook_warms_each_worker_and_a_failure_does_not_stop_it(app,
     finally:
         services.warm_rankings = original
         app.config["WARM_RANKINGS"] = False
+        gc.unfreeze()  # (the hook froze what this test process held, as a worker would its caches)
     assert "warming the rankings failed" in caplog.text
