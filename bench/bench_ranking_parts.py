@@ -5,7 +5,7 @@
 Builds the round of bench_ranking_db (5,000 entries x 3 judges x 6 criteria, PostgreSQL) in the
 database incubator_bench_ranking_parts, then, the garbage collector off as in the service, times:
 
-* from nothing (a worker's first ranking of the round): all sheets read, a Tally built;
+* from nothing (a worker's first ranking of the round): all sheets read with their hashes, a Tally built;
 * after a new score (one criterion of one random sheet moved by a step and committed): the bucket
   sums alone, then RoundSheets.sync (the sums again, the changed bucket read and applied),
   the Tally's reports and the ranking.
@@ -64,8 +64,8 @@ def main() -> None:
             tracks = {a.id: a.track_id or 0 for a in rows.values()}
             rubric = timed("from nothing: rubric", lambda: services.rubric_of(rnd))
             top_id = str(ranking.top_criterion(rubric).id)
-            all_rows = timed("from nothing: read all sheets",
-                             lambda: sheets.read_sheets(rnd.id, top_id))
+            all_rows, _ = timed("from nothing: read all sheets and their bucket sums",
+                                lambda: sheets.read_sheets(rnd.id, top_id))
             tally = ranking.Tally(tracks, rnd.aggregation)
             timed("from nothing: Tally built", lambda: (tally.apply(added=all_rows), tally.reports()))
             if kept is None:

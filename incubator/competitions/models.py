@@ -170,7 +170,7 @@ class Round(Bilingual, db.Model):
 
     competition: Mapped[Competition] = relationship(back_populates="rounds")
     criteria: Mapped[list[Criterion]] = relationship(back_populates="round", cascade="all, delete-orphan",
-                                                     order_by="Criterion.position")
+                                                     order_by=lambda: [Criterion.position, Criterion.id])
 
     @property
     def audit_label(self) -> str:

@@ -124,6 +124,11 @@ def move(actor, item, siblings: list, direction: str) -> None:
         sibling.position = pos
     db.session.flush()
     record(actor, f"{item.__tablename__}.reorder", item, after={"order": [s.id for s in ordered]})
+    if isinstance(item, Criterion):
+        # A total sums its criteria in rubric order, and floats keep the order in their last bit:
+        # every sheet is totalled again in the new order, so equal sheets keep equal totals.
+        db.session.expire(item.round, ["criteria"])
+        _retotal(item.round)
 
 
 def add_track(actor, comp: Competition, **values) -> Track:

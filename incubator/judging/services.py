@@ -643,7 +643,7 @@ class ScoringTarget:
     @classmethod
     def of(cls, assignment: Assignment) -> ScoringTarget:
         rnd, score = assignment.round, assignment.score
-        rubric_version, criteria = _scoring_rubric(rnd.id)
+        rubric_version, criteria = _scoring_rubric(rnd.id, fresh=True)
         return cls(assignment.id, assignment.judge_id, assignment.active, rnd.scoring_opens_at, rnd.scoring_closes_at,
                    criteria, score.id if score else None, score.version if score else None,
                    score.status if score else None, rubric_version)
@@ -685,12 +685,14 @@ def _scoring_target_queries():
 _RUBRIC_CACHE: dict[tuple, tuple] = {}
 
 
-def _scoring_rubric(round_id: int) -> tuple[int | None, tuple]:
-    """The `rubrics` data version of this request and the round's rubric lines, read at that version
-    or later (save_score's write checks that the version is still the current one)."""
-    from ..pagecache import current_versions
+def _scoring_rubric(round_id: int, fresh: bool = False) -> tuple[int | None, tuple]:
+    """The `rubrics` data version and the round's rubric lines, read at that version or later
+    (save_score's write checks that the version is still the current one). The scoring POST takes
+    the version its request read with the login; `fresh` reads it now (an app context that lives
+    longer than a request: a script, a job)."""
+    from ..pagecache import current_versions, read_versions
 
-    versions = current_versions(("rubrics",))
+    versions = read_versions(("rubrics",)) if fresh else current_versions(("rubrics",))
     return versions[0], _cached(_RUBRIC_CACHE, (round_id, versions), versions, lambda: tuple(
         RubricLine(*r) for r in db.session.connection().execute(_scoring_target_queries()[1], {"round_id": round_id})))
 

@@ -14,13 +14,15 @@ would total to; the exports, the per-judge figures and the leniency chart show t
   total and values) per bucket of assignment ids. Only the buckets whose sum differs from the one
   held are read again: after one new score, one bucket of about 60 sheets. A sheet that is
   submitted, reopened, recused, removed or edited, by the application or by hand in SQL, changes
-  its bucket's sum.
+  its bucket's sum. The sheets are read with their hashes, and each bucket read is held with the
+  sum of the hashes read with it: one statement, one snapshot, so a held bucket's sum is always
+  that of its held sheets, whatever is written meanwhile (a write between the sums and the
+  sheets, even one undone later, shows as a difference at the next sync). The first sync reads
+  every sheet that way and needs no sums query.
 * SQLite (in process; not what a final runs on) reads every sheet again.
 
 Either way the sheets read are compared with those held, and only the differences reach the
-Tally. The sums are read before the sheets: a write that lands in between leaves a sum older than
-the sheets held, which the next sync finds different and reads again, so a held bucket is never
-newer in its sum than in its sheets.
+Tally.
 
 The caller keeps one RoundSheets per round, rubric and list of entries (services.compute_ranking)
 and holds its lock while syncing and reading the reports (threads of one process share it).
@@ -60,24 +62,37 @@ def bucket_sums(round_id: int) -> dict[int, object] | None:
     return dict(db.session.execute(q).all())
 
 
-def read_sheets(round_id: int, top_id: str, buckets: Sequence[int] | None = None) -> list[tuple]:
+def read_sheets(round_id: int, top_id: str, buckets: Sequence[int] | None = None
+                ) -> tuple[list[tuple], dict[int, object] | None]:
     """(assignment id, entry id, judge id, total, top value) of the round's submitted sheets, all of
     them or those of some buckets, by assignment id (so each entry's totals come in one order
-    whatever the table's physical order). Raises ValueError on a submitted sheet with no total or
-    no value on the top criterion (the rubric refuses it: it was not complete when submitted).
-    Five numbers a row, fetched as rows: 15,000 take about 35 ms on PostgreSQL, against about 45
-    for the sheets' values as one JSON array and 20 more to total them in Python."""
-    q = _submitted(db.select(Assignment.id, Assignment.application_id, Assignment.judge_id, Score.total,
-                             Score.values[top_id].as_float()).select_from(Assignment), round_id)
+    whatever the table's physical order); and on PostgreSQL the bucket sums of the sheets read
+    (bucket_sums' hashes, read in the same statement), None elsewhere. Raises ValueError on a
+    submitted sheet with no total or no value on the top criterion (the rubric refuses it: it was
+    not complete when submitted). Fetched as rows: 15,000 take about 35 ms on PostgreSQL (55 with
+    their hashes), against about 45 for the sheets' values as one JSON array and 20 more to total
+    them in Python."""
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    columns = [Assignment.id, Assignment.application_id, Assignment.judge_id, Score.total,
+               Score.values[top_id].as_float()]
+    q = _submitted(db.select(*columns, *([_fingerprint()] if postgres else [])).select_from(Assignment), round_id)
     if buckets is not None:
         q = q.where((Assignment.id % BUCKETS).in_(list(buckets)))
     # Core rows (no ORM pass over them), as plain tuples: held, compared and indexed below.
     # (.all() fetches at once; iterating a result fetches row by row, twice as slow here.)
-    rows = list(map(tuple, db.session.connection().execute(q.order_by(Assignment.id)).all()))
+    rows = db.session.connection().execute(q.order_by(Assignment.id)).all()
+    sums: dict[int, object] | None = None
+    if postgres:
+        sums = {}
+        for row in rows:
+            sums[row[0] % BUCKETS] = sums.get(row[0] % BUCKETS, 0) + row[5]
+        rows = [tuple(row[:5]) for row in rows]
+    else:
+        rows = list(map(tuple, rows))
     for row in rows:
         if row[3] is None or row[4] is None:
             raise ValueError(f"submitted sheet of assignment {row[0]} is not complete")
-    return rows
+    return rows, sums
 
 
 class RoundSheets:
@@ -101,17 +116,17 @@ class RoundSheets:
         language). Raises ValueError, and changes nothing, on a sheet the rubric refuses."""
         if judging_version is not None and judging_version == self._synced_version:
             return 0
-        sums = bucket_sums(round_id)
-        if sums is None or not self._synced:
-            changed = None  # SQLite, or the first sync: every sheet
-        else:
-            changed = sorted(b for b in sums.keys() | self._sums.keys() if sums.get(b) != self._sums.get(b))
-            if not changed:
-                self._synced_version = judging_version
-                return 0
+        changed = None  # every sheet: the first sync, and every sync on SQLite
+        if self._synced:
+            sums = bucket_sums(round_id)
+            if sums is not None:
+                changed = sorted(b for b in sums.keys() | self._sums.keys() if sums.get(b) != self._sums.get(b))
+                if not changed:
+                    self._synced_version = judging_version
+                    return 0
         # Reading a quarter of the buckets or more: read them all, one query without a filter.
         some = changed is not None and len(changed) < BUCKETS // 4
-        rows = read_sheets(round_id, self.top_id, changed if some else None)
+        rows, read_sums = read_sheets(round_id, self.top_id, changed if some else None)
         fresh: dict[int, dict[int, tuple]] = {}
         for row in rows:
             held = fresh.get(row[0] % BUCKETS)
@@ -119,7 +134,8 @@ class RoundSheets:
                 fresh[row[0] % BUCKETS] = {row[0]: row}
             else:
                 held[row[0]] = row
-        buckets = changed if changed is not None else sorted(fresh.keys() | self._held.keys())
+        # The buckets read, each now held as read, with the sum read with it.
+        buckets = changed if some else sorted(fresh.keys() | self._held.keys() | self._sums.keys())
 
         entries = self.tally.entries  # sheets of other entries (withdrawn since) are held, not ranked
         if self._held:
@@ -136,8 +152,11 @@ class RoundSheets:
                 self._held[b] = fresh[b]
             else:
                 self._held.pop(b, None)
-        if sums is not None:
-            self._sums = sums
+            if read_sums is not None:
+                if b in read_sums:
+                    self._sums[b] = read_sums[b]
+                else:
+                    self._sums.pop(b, None)
         self._synced_version = judging_version
         self._synced = True
         return len(rows)
