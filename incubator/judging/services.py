@@ -959,10 +959,15 @@ def warm_rankings(moment: datetime | None = None) -> int:
     """Rank the rounds_to_warm into this process's caches; returns how many. A worker runs it as it
     starts (wsgi.py): its first ranking request then reads only the sheets changed since, as after
     a new score, instead of ranking the round from nothing (about 150 ms for 15,000 sheets)."""
-    rounds = rounds_to_warm(moment)
-    for rnd in rounds:
-        compute_ranking(rnd)
-    return len(rounds)
+    warmed = 0
+    for rnd in rounds_to_warm(moment):
+        try:
+            compute_ranking(rnd)
+        except ValueError:  # a sheet the rubric refuses: that round is ranked on request, as before
+            current_app.logger.exception("round %s could not be ranked at start", rnd.id)
+            continue
+        warmed += 1
+    return warmed
 
 
 def warm_at_start(app) -> None:

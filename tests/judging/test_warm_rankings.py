@@ -99,3 +99,22 @@ def test_the_gunicorn_hook_warms_each_worker_and_a_failure_does_not_stop_it(app,
         app.config["WARM_RANKINGS"] = False
         gc.unfreeze()  # (the hook froze what this test process held, as a worker would its caches)
     assert "warming the rankings failed" in caplog.text
+
+
+def test_a_round_that_cannot_be_ranked_does_not_keep_the_others_cold(app, db, world, caplog):
+    import sqlalchemy as sa
+
+    from incubator.judging import services
+    from incubator.judging.models import Assignment, Score
+
+    broken_id, good_id = _scored_round(world, db).id, _scored_round(world, db).id
+    sheet_id = db.session.scalar(sa.select(Score.id).join(Assignment, Assignment.id == Score.assignment_id)
+                                 .where(Assignment.round_id == broken_id).limit(1))
+    db.session.execute(sa.update(Score.__table__).where(Score.__table__.c.id == sheet_id).values(total=None))
+    db.session.commit()  # a submitted sheet without its total: the ranking refuses that round
+    _clear_caches()
+    with caplog.at_level(logging.ERROR):
+        assert services.warm_rankings() == 1
+    assert f"round {broken_id} could not be ranked" in caplog.text
+    assert any(key[0] == good_id for key in services._SHEETS_CACHE)
+
