@@ -14,6 +14,29 @@ def _ranking(db, services, rnd):
     return services.compute_ranking(db.session.get(type(rnd), rnd.id))
 
 
+def _submit_by_hand(engine, assignment_id, c1, c2):
+    """Another request's submit (its own connection, committed): a sheet of 100."""
+    import sqlalchemy as sa
+
+    from incubator.judging.models import Score
+    from incubator.timeutils import utcnow
+
+    now = utcnow()
+    with engine.begin() as conn:
+        conn.execute(sa.insert(Score.__table__).values(
+            assignment_id=assignment_id, values={str(c1): 10.0, str(c2): 10.0}, total=100.0, status="submitted",
+            version=1, submitted_at=now, updated_at=now, comment_to_organizers="", feedback_to_team=""))
+
+
+def _reopen_by_hand(engine, assignment_id):
+    """The organisers reopen that sheet (committed)."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE scores SET status = 'draft', submitted_at = NULL, version = 2 "
+                             "WHERE assignment_id = :a"), {"a": assignment_id})
+
+
 def test_identical_sheets_rank_alike_after_a_criterion_is_moved(app, db, world, make_user):
     """A total sums its criteria in rubric order, and the float keeps the order in its last bit
     (90.0 against 89.99999999999999 here, a top score or not). Moving a criterion re-totals every
@@ -72,8 +95,6 @@ def test_a_sheet_written_during_a_sync_with_nothing_held_is_removed_from_the_ran
     import sqlalchemy as sa
 
     from incubator.judging import services, sheets
-    from incubator.judging.models import Score
-    from incubator.timeutils import utcnow
 
     comp = world.competition()
     rnd = comp.rounds[0]
@@ -101,19 +122,13 @@ def test_a_sheet_written_during_a_sync_with_nothing_held_is_removed_from_the_ran
     def sums_then_a_submit_lands(round_id):
         sums = original(round_id)
         monkeypatch.setattr(sheets, "bucket_sums", original)
-        now = utcnow()
-        with engine.begin() as conn:  # another request's submit, between the sums and the sheets
-            conn.execute(sa.insert(Score.__table__).values(
-                assignment_id=late_id, values={str(c1): 10.0, str(c2): 10.0}, total=100.0, status="submitted",
-                version=1, submitted_at=now, updated_at=now, comment_to_organizers="", feedback_to_team=""))
+        _submit_by_hand(engine, late_id, c1, c2)  # between the sums and the sheets
         return sums
 
     monkeypatch.setattr(sheets, "bucket_sums", sums_then_a_submit_lands)
     try:
-        ranking()  # (new code: the late sheet reaches the Tally, its bucket is not held; old: not yet read)
-        with engine.begin() as conn:  # the organisers reopen the late sheet
-            conn.execute(sa.text("UPDATE scores SET status = 'draft', submitted_at = NULL, version = 2 "
-                                 "WHERE assignment_id = :a"), {"a": late_id})
+        ranking()
+        _reopen_by_hand(engine, late_id)
     finally:
         engine.dispose()
     db.session.commit()
@@ -132,8 +147,6 @@ def test_a_sheet_submitted_around_the_first_sync_and_then_reopened_leaves_the_ra
     import sqlalchemy as sa
 
     from incubator.judging import services, sheets
-    from incubator.judging.models import Score
-    from incubator.timeutils import utcnow
 
     comp = world.competition()
     rnd = comp.rounds[0]
@@ -156,19 +169,13 @@ def test_a_sheet_submitted_around_the_first_sync_and_then_reopened_leaves_the_ra
 
     def a_submit_lands_then_read(*args, **kwargs):
         monkeypatch.setattr(sheets, "read_sheets", original)
-        now = utcnow()
-        with engine.begin() as conn:
-            conn.execute(sa.insert(Score.__table__).values(
-                assignment_id=late_id, values={str(c1): 10.0, str(c2): 10.0}, total=100.0, status="submitted",
-                version=1, submitted_at=now, updated_at=now, comment_to_organizers="", feedback_to_team=""))
+        _submit_by_hand(engine, late_id, c1, c2)
         return original(*args, **kwargs)
 
     monkeypatch.setattr(sheets, "read_sheets", a_submit_lands_then_read)
     try:
         assert ranking().reports[e.id].n_scores == 2  # the late sheet was read with the others
-        with engine.begin() as conn:  # the organisers reopen the late sheet
-            conn.execute(sa.text("UPDATE scores SET status = 'draft', submitted_at = NULL, version = 2 "
-                                 "WHERE assignment_id = :a"), {"a": late_id})
+        _reopen_by_hand(engine, late_id)
     finally:
         engine.dispose()
     db.session.commit()
