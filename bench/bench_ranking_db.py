@@ -203,8 +203,7 @@ def main() -> None:
 
     def nothing_cached():
         """Nothing cached in the process at all (a worker's first ranking of the round)."""
-        for name in ("_RANKING_CACHE", "_ENTRY_ROWS_CACHE", "_SHEETS_CACHE", "_LEADERBOARD_CACHE"):
-            getattr(services, name, {}).clear()
+        services.clear_ranking_caches()
         if "pagecache" in app.extensions:  # the cached HTML pages (incubator/pagecache)
             app.extensions["pagecache"][0].clear()
 

@@ -870,6 +870,13 @@ _CACHE_SIZE = 16
 RANKING_SCOPES = ("applications", "results", "judging", "rubrics")
 
 
+def clear_ranking_caches() -> None:
+    """Forget every ranking this process keeps (rankings, entry rows, kept sheets, leaderboards):
+    the state of a worker that has just started, for tests and benches."""
+    for cache in (_RANKING_CACHE, _ENTRY_ROWS_CACHE, _SHEETS_CACHE, _LEADERBOARD_CACHE):
+        cache.clear()
+
+
 def _cached(cache: dict, key: tuple, versions: tuple, compute):
     """The value under `key` (which holds `versions`), computed and kept on a miss. Nothing is kept
     under a missing version: the tables were emptied since their last write (tests)."""

@@ -81,8 +81,7 @@ def test_rankings_kept_up_to_date_while_scores_arrive_equal_a_ranking_from_nothi
         assignments += [world.assign(rnd, judges[i % 3], entry), world.assign(rnd, judges[(i + 1) % 3], entry)]
     db.session.commit()
     round_id, ids = rnd.id, [a.id for a in assignments]
-    for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
-        cache.clear()
+    services.clear_ranking_caches()
 
     done = threading.Event()
     failures: list = []
@@ -119,8 +118,7 @@ def test_rankings_kept_up_to_date_while_scores_arrive_equal_a_ranking_from_nothi
 
     with app.test_request_context():
         kept = services.compute_ranking(db.session.get(Round, round_id))
-        for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
-            cache.clear()
+        services.clear_ranking_caches()
         fresh = services.compute_ranking(db.session.get(Round, round_id))
     def totals_as_sets(reports):  # an entry's totals come in the order its sheets arrived
         return {e: r._replace(totals=tuple(sorted(r.totals))) for e, r in reports.items()}

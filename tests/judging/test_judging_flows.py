@@ -514,8 +514,7 @@ def test_kept_sheets_follow_hand_edits_and_removals_and_equal_a_ranking_from_not
         return services.compute_ranking(db.session.get(type(rnd), rnd.id))
 
     def from_nothing():
-        for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
-            cache.clear()
+        services.clear_ranking_caches()
         return ranking()
 
     def kept_sheets():

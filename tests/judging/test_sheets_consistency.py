@@ -133,8 +133,7 @@ def test_a_sheet_written_during_a_sync_with_nothing_held_is_removed_from_the_ran
         engine.dispose()
     db.session.commit()
     kept = ranking().reports[entries[0].id]
-    for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
-        cache.clear()
+    services.clear_ranking_caches()
     fresh = ranking().reports[entries[0].id]
     assert fresh.n_scores == 7
     assert kept.n_scores == 7 and kept == fresh
@@ -157,8 +156,7 @@ def test_a_sheet_submitted_around_the_first_sync_and_then_reopened_leaves_the_ra
     late = world.assign(rnd, j2, e)  # the next assignment id: another, empty bucket
     db.session.commit()
     late_id, round_id = late.id, rnd.id
-    for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
-        cache.clear()
+    services.clear_ranking_caches()
 
     def ranking():
         db.session.expire_all()

@@ -14,13 +14,6 @@ from tests.sql_statements import recorded_statements
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _clear_caches():
-    from incubator.judging import services
-
-    for cache in (services._RANKING_CACHE, services._ENTRY_ROWS_CACHE, services._SHEETS_CACHE):
-        cache.clear()
-
-
 def _scored_round(world, db, *, opens_days_ago=1, closes_in_days=6):
     from incubator.timeutils import utcnow
 
@@ -55,11 +48,11 @@ def test_after_warming_the_first_ranking_reads_no_score_sheet(app, db, world):
     from incubator.judging import services
 
     round_id = _scored_round(world, db).id
-    _clear_caches()
+    services.clear_ranking_caches()
     with recorded_statements(db) as cold:
         from_nothing = services.compute_ranking(db.session.get(Round, round_id))
     assert [s for s in cold if "scores" in s]  # without warming, the sheets are read
-    _clear_caches()
+    services.clear_ranking_caches()
     db.session.remove()
 
     assert services.warm_rankings() >= 1
@@ -74,14 +67,14 @@ def test_the_gunicorn_hook_warms_each_worker_and_a_failure_does_not_stop_it(app,
     from incubator.judging import services
 
     round_id = _scored_round(world, db).id
-    _clear_caches()
+    services.clear_ranking_caches()
     db.session.remove()
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     app.config["WARM_RANKINGS"] = True
     hooks["post_worker_init"](SimpleNamespace(wsgi=app))
     assert any(key[0] == round_id for key in services._SHEETS_CACHE)
 
-    _clear_caches()
+    services.clear_ranking_caches()
     app.config["WARM_RANKINGS"] = False  # (the testing configuration's default)
     hooks["post_worker_init"](SimpleNamespace(wsgi=app))
     assert not services._SHEETS_CACHE
@@ -112,7 +105,7 @@ def test_a_round_that_cannot_be_ranked_does_not_keep_the_others_cold(app, db, wo
                                  .where(Assignment.round_id == broken_id).limit(1))
     db.session.execute(sa.update(Score.__table__).where(Score.__table__.c.id == sheet_id).values(total=None))
     db.session.commit()  # a submitted sheet without its total: the ranking refuses that round
-    _clear_caches()
+    services.clear_ranking_caches()
     with caplog.at_level(logging.ERROR):
         assert services.warm_rankings() == 1
     assert f"round {broken_id} could not be ranked" in caplog.text
