@@ -150,7 +150,8 @@ def main() -> None:
 
     url = fresh_pg_database("incubator_bench_ranking")
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "RATELIMIT_STORAGE_URI": "memory://",
-                                 "WTF_CSRF_ENABLED": False})
+                                 "WTF_CSRF_ENABLED": False,
+                                 "GC_FREEZE_RANKINGS": True})  # as in production (config.py)
     with app.app_context():
         upgrade()
         t0 = time.perf_counter()

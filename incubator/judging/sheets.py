@@ -108,6 +108,11 @@ class RoundSheets:
         self._synced_version = None
         self._synced = False
 
+    @property
+    def synced(self) -> bool:
+        """Whether the sheets were read at least once (the first sync reads them all)."""
+        return self._synced
+
     def sync(self, round_id: int, judging_version=None) -> int:
         """Read what changed since the last sync into the Tally; returns the number of sheets read.
         `judging_version` is the `judging` data version read before this call (pagecache): when it is

@@ -111,3 +111,49 @@ def test_a_round_that_cannot_be_ranked_does_not_keep_the_others_cold(app, db, wo
     assert f"round {broken_id} could not be ranked" in caplog.text
     assert any(key[0] == good_id for key in services._SHEETS_CACHE)
 
+
+
+def test_a_ranking_from_nothing_leaves_the_garbage_collector_and_one_after_a_new_score_does_not(app, db, world):
+    """GC_FREEZE_RANKINGS (on outside tests): the objects of a ranking built from nothing are no
+    longer walked by the cyclic collector's generations; a ranking updated after a new score is
+    left to it, like everything else the requests build."""
+    from incubator.competitions.models import Round
+    from incubator.judging import services
+
+    def in_generations(obj) -> bool:
+        return any(o is obj for o in gc.get_objects())
+
+    rnd = _scored_round(world, db)
+    round_id, c1 = rnd.id, rnd.criteria[0].id
+    services.clear_ranking_caches()
+    db.session.remove()
+    assert not app.config["GC_FREEZE_RANKINGS"]  # (the testing configuration's default)
+    left_alone = services.compute_ranking(db.session.get(Round, round_id))
+    assert in_generations(left_alone.overall)
+
+    services.clear_ranking_caches()
+    db.session.remove()
+    app.config["GC_FREEZE_RANKINGS"] = True
+    try:
+        frozen_before = gc.get_freeze_count()
+        from_nothing = services.compute_ranking(db.session.get(Round, round_id))
+        assert gc.get_freeze_count() > frozen_before
+        assert not in_generations(from_nothing.overall)
+        assert from_nothing.overall == left_alone.overall and from_nothing.reports == left_alone.reports
+
+        # A judge's sheet is reopened and submitted with another value: the kept sheets are updated.
+        from incubator.judging.models import Assignment, Score
+
+        sheet = db.session.scalars(db.select(Score).join(Assignment).where(Assignment.round_id == round_id)
+                                   .order_by(Score.id)).first()
+        sheet.values = {**sheet.values, str(c1): 10.0}
+        sheet.total = services.ranking_algo.weighted_total(services.rubric_of(sheet.assignment.round), sheet.values)
+        db.session.commit()
+        frozen = gc.get_freeze_count()
+        after_score = services.compute_ranking(db.session.get(Round, round_id))
+        assert gc.get_freeze_count() <= frozen  # nothing frozen; some frozen objects were freed (refcounts)
+        assert in_generations(after_score.overall)
+        assert after_score.overall != from_nothing.overall
+    finally:
+        app.config["GC_FREEZE_RANKINGS"] = False
+        gc.unfreeze()  # (this test process's objects, frozen as a worker's would be)
