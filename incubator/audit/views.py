@@ -87,6 +87,7 @@ ACTION_LABELS = {
     "judging.awards": _l("Awards and admissions confirmed"),
     "judging.publish": _l("Results published"),
     "judging.reveal": _l("Leaderboard display changed"),
+    "judging.screen_links.revoke": _l("Screen links withdrawn"),
     "spaces.team_admitted": _l("Team admitted to incubation"),
     "spaces.admission_updated": _l("Admission edited"),
     "spaces.building_created": _l("Building added"),

@@ -202,6 +202,9 @@ class RoundState(db.Model):
     decisions_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reveal: Mapped[str] = mapped_column(sa.String(10), default="nothing")
+    # Signed into the hall's screen links (services.screen_token): raising it withdraws every link
+    # given out so far.
+    screen_link_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     round: Mapped[Round] = relationship()
 

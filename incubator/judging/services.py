@@ -1300,7 +1300,9 @@ _LEADERBOARD_CACHE: dict[tuple, tuple[dict, str]] = {}
 # The screen in the hall shows the leaderboard without anyone's login: a manager's session on a public
 # display would put the whole management menu one click away from the audience. The link is signed
 # (nothing to store) and lasts a day; it shows only what the manager chose to reveal, which is what
-# the hall sees anyway.
+# the hall sees anyway. A link that went further than the hall (a photo of the screen, a forwarded
+# message) is withdrawn by revoke_screen_links: the round's screen_link_version is signed into each
+# link, and raising it refuses every link given out before.
 SCREEN_LINK_HOURS = 24
 
 
@@ -1308,20 +1310,39 @@ def _screen_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="leaderboard-screen")
 
 
+def _screen_link_version(rnd: Round) -> int:
+    state = round_state(rnd, create=False)
+    return state.screen_link_version if state is not None else 0
+
+
 def screen_token(rnd: Round) -> str:
-    """The token of the round's screen link, valid SCREEN_LINK_HOURS from now."""
-    return _screen_serializer().dumps(rnd.id)
+    """The token of the round's screen link, valid SCREEN_LINK_HOURS from now, until revoked."""
+    return _screen_serializer().dumps([rnd.id, _screen_link_version(rnd)])
 
 
 def round_for_screen(token: str) -> Round | None:
-    """The round a screen link shows, or None for a link that is altered, expired or of no round."""
+    """The round a screen link shows, or None for a link that is altered, expired, revoked or of no round."""
     try:
-        round_id = _screen_serializer().loads(token, max_age=SCREEN_LINK_HOURS * 3600)
+        payload = _screen_serializer().loads(token, max_age=SCREEN_LINK_HOURS * 3600)
     except BadSignature:  # (SignatureExpired included)
         return None
-    if not isinstance(round_id, int) or not 0 < round_id <= MAX_ID:
+    if not (isinstance(payload, list) and len(payload) == 2
+            and all(type(x) is int and 0 <= x <= MAX_ID for x in payload) and payload[0] > 0):
         return None
-    return db.session.get(Round, round_id)
+    round_id, version = payload
+    rnd = db.session.get(Round, round_id)
+    if rnd is None or _screen_link_version(rnd) != version:
+        return None
+    return rnd
+
+
+def revoke_screen_links(actor, rnd: Round) -> None:
+    """Withdraw every screen link of the round given out so far: the screens showing one stop
+    updating and say so; the leaderboard page then shows a new link."""
+    state = round_state(rnd)
+    state.screen_link_version += 1
+    db.session.flush()
+    record(actor, "judging.screen_links.revoke", rnd, after={"screen_link_version": state.screen_link_version})
 
 
 def leaderboard(rnd: Round) -> dict:

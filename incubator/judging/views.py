@@ -516,6 +516,15 @@ def leaderboard_page(round_id: int):
                            screen_url=url_for(".screen", token=services.screen_token(rnd), _external=True))
 
 
+@bp.post("/manage/judging/rounds/<int:round_id>/screen-links/revoke")
+@manager_required
+def revoke_screen_links(round_id: int):
+    rnd = _round(round_id)
+    return commit_or_refuse(lambda: services.revoke_screen_links(_me(), rnd),
+                            _("The screen links given out so far no longer work. Open the new link below on the hall's screen."),
+                            url_for(".leaderboard_page", round_id=rnd.id))
+
+
 def _screen_round(token: str) -> Round:
     rnd = services.round_for_screen(token)
     if rnd is None:

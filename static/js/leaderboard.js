@@ -1,6 +1,7 @@
 // Big-screen leaderboard: polls the round's JSON every second and redraws the list without reloading.
 // When no answer has come for a few seconds (network gone, or a login page instead of JSON), it says
-// so on the screen rather than showing old results as if they were current.
+// so on the screen rather than showing old results as if they were current; a link that no longer
+// works (withdrawn, or past its hours) says that instead.
 (function () {
   "use strict";
   var root = document.getElementById("leaderboard");
@@ -39,9 +40,22 @@
     });
   }
 
+  var gone = false;
+
+  // The link was withdrawn by the organisers, or its hours are over: it will not work again, so the
+  // screen says so and stops asking, instead of showing old results as if they were current.
+  function withdrawn() {
+    gone = true;
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    document.getElementById("lb-waiting").hidden = true;
+    offline.hidden = true;
+    document.getElementById("lb-withdrawn").hidden = false;
+  }
+
   function poll() {
     fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) {
+        if (r.status === 404) { withdrawn(); return null; }
         var json = r.ok && (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
         return json ? r.json() : null;
       })
@@ -50,6 +64,7 @@
       })
       .catch(function () {})
       .finally(function () {
+        if (gone) { return; }
         offline.hidden = Date.now() - lastAnswer < OFFLINE_AFTER_MS;
         window.setTimeout(poll, 1000);
       });

@@ -89,11 +89,19 @@ def test_manager_assigns_judge_scores_on_phone_leaderboard_updates_founder_sees_
     assert "86.00" in board.locator("#lb-rows").inner_text()
     board.screenshot(path=str(output_dir / "judging-leaderboard.png"), full_page=True)
     # The hall's screen opens the link from the manager's page, logged in as nobody.
-    screen_link = board.locator("#screen-link input").input_value()
+    screen_link = board.locator("#screen-url").input_value()
     hall = browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080}).new_page()
     hall.goto(screen_link)
     assert "86.00" in hall.locator("#lb-rows").inner_text() and hall.locator("#manager-menu").count() == 0
     hall.screenshot(path=str(output_dir / "judging-hall-screen.png"))
+    # The link went further than the hall: the manager withdraws it (after confirming), and the
+    # screen holding it empties and says so at its next poll.
+    mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}/leaderboard")
+    mpage.once("dialog", lambda dialog: dialog.accept())
+    click_and_follow(mpage, "#revoke-screen-links")
+    assert mpage.locator("#screen-url").input_value() != screen_link
+    hall.locator("#lb-withdrawn").wait_for(state="visible")
+    assert hall.locator("#lb-rows li").count() == 0 and hall.locator("#lb-offline").is_hidden()
     hall.context.close()
 
     mpage.goto(f"{base}/manage/judging/rounds/{rnd_id}/advancement")

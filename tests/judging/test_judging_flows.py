@@ -948,7 +948,56 @@ def test_the_halls_screen_link_shows_the_revealed_leaderboard_without_a_login(ap
     # An altered link, or one for another round, shows nothing; nor does one past its hours.
     token = link.rsplit("/", 1)[1]
     assert hall.get(link[:-2] + ("AA" if not link.endswith("AA") else "BB")).status_code == 404
-    assert hall.get("/screen/" + services._screen_serializer().dumps(rnd.id + 1000)).status_code == 404
+    assert hall.get("/screen/" + services._screen_serializer().dumps([rnd.id + 1000, 0])).status_code == 404
+    assert hall.get("/screen/" + services._screen_serializer().dumps(rnd.id)).status_code == 404  # before 0014
     monkeypatch.setattr(services, "SCREEN_LINK_HOURS", 0)
     time.sleep(1.1)
     assert hall.get(f"/screen/{token}/data.json").status_code == 404
+
+
+def test_a_manager_withdraws_the_screen_links_and_screens_holding_one_stop(app, db, world, make_user):
+    """A screen link that went further than the hall (a photo of the screen, a forwarded message)
+    is withdrawn from the leaderboard page: every link given out so far stops, a new one works."""
+    import re
+
+    import sqlalchemy as sa
+
+    from incubator.audit.models import AuditRecord
+
+    comp, rnd, _ = _hand_example(world, db)
+    other_round = world.competition().rounds[0]
+    db.session.commit()
+    m = client_for(app, make_user("manager", email="m@example.cn"))
+    board = f"/manage/judging/rounds/{rnd.id}/leaderboard"
+
+    def screen_link(round_id):
+        page = m.get(f"/manage/judging/rounds/{round_id}/leaderboard").get_data(as_text=True)
+        return re.search(r'id="screen-link".*?value="http://localhost(/screen/[^"]+)"', page, re.S).group(1)
+
+    old, other = screen_link(rnd.id), screen_link(other_round.id)
+    mpost(m, f"/manage/judging/rounds/{rnd.id}/reveal", {"reveal": "ranks"})
+    hall = app.test_client()
+    assert hall.get(old + "/data.json").status_code == 200
+
+    # Only a manager, only by POST with the form's token.
+    judge = client_for(app, world.judge())
+    assert judge.post(f"/manage/judging/rounds/{rnd.id}/screen-links/revoke",
+                      data={"csrf_token": csrf_from(judge, "/judging/")}).status_code == 403
+    assert m.get(f"/manage/judging/rounds/{rnd.id}/screen-links/revoke").status_code == 405
+    assert m.post(f"/manage/judging/rounds/{rnd.id}/screen-links/revoke").status_code == 400  # no CSRF token
+    assert hall.get(old + "/data.json").status_code == 200
+
+    r = mpost(m, f"/manage/judging/rounds/{rnd.id}/screen-links/revoke")
+    assert r.status_code == 302 and r.headers["Location"].endswith(board)
+    page = m.get(board).get_data(as_text=True)
+    assert "此前发出的大屏链接已全部失效" in page  # the confirmation, in the default language
+    assert hall.get(old).status_code == 404 and hall.get(old + "/data.json").status_code == 404
+    new = screen_link(rnd.id)
+    assert new != old
+    assert hall.get(new).status_code == 200
+    assert [row["rank"] for row in hall.get(new + "/data.json").get_json()["rows"]] == [1, 1, 3]
+    assert hall.get(other + "/data.json").status_code == 200  # another round's links are not touched
+    assert m.post(f"/manage/judging/rounds/{rnd.id + 1000}/screen-links/revoke",
+                  data={"csrf_token": csrf_from(m, "/manage/judging/")}).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditRecord)
+                             .where(AuditRecord.action == "judging.screen_links.revoke")) == 1
