@@ -873,7 +873,7 @@ RANKING_SCOPES = ("applications", "results", "judging", "rubrics")
 def clear_ranking_caches() -> None:
     """Forget every ranking this process keeps (rankings, entry rows, kept sheets, leaderboards):
     the state of a worker that has just started, for tests and benches."""
-    for cache in (_RANKING_CACHE, _ENTRY_ROWS_CACHE, _SHEETS_CACHE, _LEADERBOARD_CACHE):
+    for cache in (_RANKING_CACHE, _ENTRY_ROWS_CACHE, _SHEETS_CACHE, _LEADERBOARD_CACHE, _FROZEN):
         cache.clear()
 
 
@@ -921,8 +921,11 @@ def _round_sheets(rnd: Round, by_id: dict, key: tuple) -> RoundSheets:
     sheets = _SHEETS_CACHE.get(key)
     if sheets is None or sheets.tally.entries != entry_tracks:
         sheets = RoundSheets(rubric_of(rnd), entry_tracks, rnd.aggregation)
-        if None not in key:
-            _keep(_SHEETS_CACHE, key, sheets, size=4)
+    # Kept, and moved to the end on every use: the `judging` data version is one for all rounds, so
+    # a score in any round sends every round's ranking here, and a round dropped by the others'
+    # turns would be ranked from nothing again.
+    if None not in key:
+        _keep(_SHEETS_CACHE, key, sheets)
     return sheets
 
 
@@ -944,12 +947,18 @@ def _rank_round(rnd: Round, by_id: dict, versions: tuple) -> tuple:
             reports = sheets.tally.reports()
         overall, per_track = ranking_algo.rank(reports)
         track_rank = {r.entry_id: r.rank for res in per_track.values() for r in res.ranked}
-        if from_nothing and current_app.config.get("GC_FREEZE_RANKINGS"):
+        if from_nothing and key not in _FROZEN and current_app.config.get("GC_FREEZE_RANKINGS"):
+            _FROZEN.add(key)
             _out_of_collector()
     finally:
         if gc_was_enabled:
             gc.enable()
     return by_id, reports, overall, per_track, track_rank
+
+
+# The kept sheets' keys whose ranking from nothing was frozen (_out_of_collector): at most once
+# each per process, whatever drops and rebuilds the kept sheets.
+_FROZEN: set[tuple] = set()
 
 
 def _out_of_collector() -> None:

@@ -258,3 +258,25 @@ def test_bad_numbers_typed_or_posted_get_a_page_not_an_error(app, db, world, mak
     assert jpost(j, "/judging/profile/conflicts", {"application_id": huge}).status_code == 302
     assert j.get(f"/judging/rounds/{huge}/my-scores.csv").status_code == 404
     assert entry.id  # nothing above touched the entry
+
+
+def test_full_marks_on_a_rubric_of_fractional_weights_is_saved_as_100(app, db, world):
+    """Weights need not sum to 100: with 0.19 and 0.81, full marks totalled 100.00000000000003 in
+    floats, which the scores table refuses (total <= 100), and the judge got a 500. The total is
+    clamped to 100 where it is computed, so what is stored is what the rankings use."""
+    from incubator.judging import ranking
+    from incubator.judging.models import Score
+
+    comp = world.competition(judges_per_entry=1, criteria=[("创新", "0.19", 10, "1"), ("市场", "0.81", 10, "1")])
+    rnd = comp.rounds[0]
+    a = world.assign(rnd, world.judge(), world.entry(comp))
+    db.session.commit()
+    c = client_for(app, a.judge)
+    r = jpost(c, f"/judging/assignments/{a.id}", {**{f"c{cr.id}": "10" for cr in rnd.criteria}, "version": "0",
+                                                   "action": "submit"})
+    assert r.status_code == 302, r.status_code
+    db.session.expire_all()
+    assert db.session.scalar(db.select(Score.total).where(Score.assignment_id == a.id)) == 100
+    rubric = [ranking.Criterion("a", 0.19, 10), ranking.Criterion("b", 0.81, 10)]
+    assert ranking.weighted_total(rubric, {"a": 10, "b": 10}) == 100.0
+    assert ranking.weighted_total(rubric, {"a": 10, "b": 9}) < 100.0

@@ -157,3 +157,38 @@ def test_a_ranking_from_nothing_leaves_the_garbage_collector_and_one_after_a_new
     finally:
         app.config["GC_FREEZE_RANKINGS"] = False
         gc.unfreeze()  # (this test process's objects, frozen as a worker's would be)
+
+
+def test_more_rounds_than_four_keep_their_sheets_and_each_is_frozen_once(app, db, world, monkeypatch):
+    """The `judging` data version is one for all rounds: a score anywhere sends every round's next
+    ranking to its kept sheets. With five rounds ranked in turn, the kept sheets (four, dropped in
+    order of arrival) were rebuilt from nothing on every score, and each rebuild froze the request's
+    objects. Now the kept sheets are used in turn (most recent last) and a round is frozen once."""
+    from incubator.competitions.models import Round
+    from incubator.judging import services
+
+    frozen = []
+    monkeypatch.setattr(services, "_out_of_collector", lambda: frozen.append(1))
+    judge = world.judge()
+    rounds, sheets = [], []
+    for _ in range(5):
+        comp = world.competition(judges_per_entry=1)
+        rnd = comp.rounds[0]
+        sheets.append(world.score(world.assign(rnd, judge, world.entry(comp)), {c.id: 5 for c in rnd.criteria}))
+        rounds.append(rnd.id)
+    db.session.commit()
+    services.clear_ranking_caches()
+    app.config["GC_FREEZE_RANKINGS"] = True
+    try:
+        for cycle in range(3):
+            for rid in rounds:
+                services.compute_ranking(db.session.get(Round, rid))
+            sheets[0].comment_to_organizers = f"edit {cycle}"  # a score written: the judging version moves
+            db.session.commit()
+        with recorded_statements(db) as statements:
+            services.compute_ranking(db.session.get(Round, rounds[1]))
+        if db.engine.dialect.name == "postgresql":  # the bucket sums only: none of its sheets read again
+            assert statements and not [s for s in statements if "hashtextextended" in s and "GROUP BY" not in s]
+    finally:
+        app.config["GC_FREEZE_RANKINGS"] = False
+    assert len(frozen) == len(rounds)
