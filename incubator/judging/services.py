@@ -213,12 +213,25 @@ def entry_organization_keys(app: Application) -> set[str]:
     return keys
 
 
+def entry_member_ids(app: Application) -> set[int]:
+    """The accounts on the entry's team (its creator, the members linked to an account): a judge who
+    is one of them is in conflict with it, whatever the organisations say. One account may hold both
+    roles (a founder invited to judge keeps the founder role)."""
+    ids = {m.user_id for m in app.team.members if m.user_id is not None}
+    ids.add(app.team.created_by_id)
+    return ids
+
+
 def conflict_pairs(entries: list[Application], judge_ids: list[int]) -> set[tuple[int, int]]:
-    """(judge_id, application_id) pairs in conflict: declared on the entry, declared against an
-    organisation of the entry, or automatic (the judge's organisation is a member's school/employer)."""
+    """(judge_id, application_id) pairs in conflict: the judge on the entry's team, declared on the
+    entry, declared against an organisation of the entry, or automatic (the judge's organisation is a
+    member's school/employer)."""
     pairs: set[tuple[int, int]] = set()
     if not entries or not judge_ids:
         return pairs
+    judges = set(judge_ids)
+    for a in entries:
+        pairs.update((uid, a.id) for uid in entry_member_ids(a) & judges)
     entry_keys = {a.id: entry_organization_keys(a) for a in entries}
     by_key: dict[str, list[int]] = defaultdict(list)
     for app_id, keys in entry_keys.items():
@@ -239,9 +252,10 @@ def conflict_pairs(entries: list[Application], judge_ids: list[int]) -> set[tupl
 
 
 def is_conflicted(judge_id: int, app: Application) -> bool:
-    """One query: a declared conflict on the entry or on one of its organisations, or the judge's own
-    organisation among them (the same rules as conflict_pairs, for a single pair)."""
-    return _conflicted(judge_id, app.id, entry_organization_keys(app))
+    """The judge on the entry's team, or (one query) a declared conflict on the entry or on one of its
+    organisations, or the judge's own organisation among them (the rules of conflict_pairs, for a
+    single pair)."""
+    return judge_id in entry_member_ids(app) or _conflicted(judge_id, app.id, entry_organization_keys(app))
 
 
 def _conflicted(judge_id: int, application_id: int, org_keys: set[str]) -> bool:
@@ -666,9 +680,11 @@ def _scoring_target_queries():
                      .scalar_subquery())
     target = (sa.select(Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at, Round.scoring_closes_at,
                         Score.id, Score.version, Score.status, on_entry, own_key, declared_keys,
-                        Application.company_name, TeamMember.school_or_employer)
+                        Application.company_name, Team.created_by_id, TeamMember.user_id,
+                        TeamMember.school_or_employer)
               .join(Round, Round.id == Assignment.round_id)
               .join(Application, Application.id == Assignment.application_id)
+              .join(Team, Team.id == Application.team_id)
               .outerjoin(Score, Score.assignment_id == Assignment.id)
               .outerjoin(TeamMember, TeamMember.team_id == Application.team_id)
               .where(Assignment.id == sa.bindparam("assignment_id", type_=sa.Integer),
@@ -701,9 +717,10 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     """The scoring POST's load: the same checks as visible_assignment (the judge's own, active,
     non-conflicted assignment, else None for a 404) in one column query, no ORM objects.
 
-    The query gives one row per team member (their school or employer: the entry's organisation
-    keys) with the assignment, its round's scoring window, the current score's version, and the
-    judge's side of the conflict rules of is_conflicted: a conflict row on this entry, the judge's
+    The query gives one row per team member (their account and their school or employer: the
+    entry's organisation keys) with the team's creator, the assignment, its round's scoring window,
+    the current score's version, and the judge's side of the conflict rules of is_conflicted: a
+    conflict row on this entry, the judge's
     organisation, the organisations the judge declared. The keys are compared here in Python (they
     are normalised in Python). The rubric comes from the per-process cache (_scoring_rubric)."""
     target_q = _scoring_target_queries()[0]
@@ -711,8 +728,10 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     if not rows:
         return None
     (round_id, recused_at, opens, closes, score_id, score_version, score_status, conflict_on_entry, judge_key,
-     declared, company, _member) = rows[0]
+     declared, company, team_creator, _member_user, _member_school) = rows[0]
     if recused_at is not None or conflict_on_entry:
+        return None
+    if team_creator == judge.id or any(r[-2] == judge.id for r in rows):  # the judge is on the team
         return None
     entry_keys = {normalize_organization(r[-1]) for r in rows if r[-1] is not None}
     entry_keys.add(normalize_organization(company))

@@ -280,3 +280,41 @@ def test_full_marks_on_a_rubric_of_fractional_weights_is_saved_as_100(app, db, w
     rubric = [ranking.Criterion("a", 0.19, 10), ranking.Criterion("b", 0.81, 10)]
     assert ranking.weighted_total(rubric, {"a": 10, "b": 10}) == 100.0
     assert ranking.weighted_total(rubric, {"a": 10, "b": 9}) < 100.0
+
+
+def test_a_judge_on_the_entrys_team_is_in_conflict_with_it(app, db, world, make_user):
+    """One account may hold both roles (a founder invited to judge keeps the founder role). Whatever
+    its profile's organisation, such a judge is never assigned their own team's entry, automatically
+    or by hand, and an assignment made before cannot be opened, scored or its deck downloaded."""
+    from incubator.judging import services
+    from incubator.judging.models import Assignment
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    both = make_user("founder", "judge", email="both@example.cn")
+    services.save_profile(both, "", [])
+    own = world.entry(comp, founder=both)
+    other_entry = world.entry(comp)
+    other_judge = world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+
+    assert services.is_conflicted(both.id, own) and not services.is_conflicted(both.id, other_entry)
+    assert services.conflict_pairs([own, other_entry], [both.id, other_judge.id]) == {(both.id, own.id)}
+    assert services.assign_manual(manager, rnd, both, [own])["conflicted"] == 1
+    services.apply_auto_assign(manager, rnd)
+    db.session.commit()
+    pairs = set(db.session.execute(db.select(Assignment.judge_id, Assignment.application_id)
+                                   .where(Assignment.round_id == rnd.id)).all())
+    assert (both.id, own.id) not in pairs and (other_judge.id, own.id) in pairs
+
+    # An assignment from before this rule: hidden from the judge, refused on submit.
+    a = world.assign(rnd, both, own)
+    db.session.commit()
+    c = client_for(app, both)
+    assert own.project_name not in c.get("/judging/").get_data(as_text=True)
+    assert c.get(f"/judging/assignments/{a.id}").status_code == 404
+    r = jpost(c, f"/judging/assignments/{a.id}", {**{f"c{cr.id}": "5" for cr in rnd.criteria}, "version": "0",
+                                                   "action": "submit"})
+    assert r.status_code == 404
+    assert not services.can_view_deck(both, own)
