@@ -78,6 +78,7 @@ ACTION_LABELS = {
     "judging.unassign": _l("Judge removed from an entry"),
     "judging.unassign.bulk": _l("Judges removed from entries in bulk"),
     "judging.recuse": _l("Judge recused"),
+    "judging.conflict.on_submitted": _l("Conflict found after a score was submitted"),
     "judging.score.draft": _l("Score saved as a draft"),
     "judging.score.submit": _l("Score submitted"),
     "judging.score.reopen": _l("Score reopened"),

@@ -33,6 +33,7 @@ from ..competitions.models import Round
 from ..enums import Role
 from ..errors import Conflict, DomainError, NotAllowed
 from ..extensions import db
+from ..notifications.models import Notice
 from ..notifications.services import both_languages, notify, queue_mail
 from ..timeutils import utcnow
 from ..urls import MAX_ID
@@ -183,7 +184,8 @@ def withdraw_conflicted(*, judge_id: int | None = None, application_ids=None) ->
     """Withdraw the active assignments (of one judge, or on some entries) that a conflict now forbids:
     one declared since, a judge's new organisation, a team member's new school or employer. Such an
     assignment is never judged: it is recused as by the judge (the managers are told, the entry shows
-    as short of judges, automatic assignment fills it again). Returns how many were withdrawn."""
+    as short of judges, automatic assignment fills it again); one whose score is submitted is kept for
+    the organisers to decide (_report_conflict_on_submitted). Returns how many were withdrawn."""
     q = db.select(Assignment).where(Assignment.recused_at.is_(None))
     if judge_id is not None:
         q = q.where(Assignment.judge_id == judge_id)
@@ -192,9 +194,36 @@ def withdraw_conflicted(*, judge_id: int | None = None, application_ids=None) ->
     withdrawn = 0
     for a in db.session.scalars(q):
         if is_conflicted(a.judge_id, a.application):
+            if a.score is not None and a.score.submitted:
+                _report_conflict_on_submitted(a)
+                continue
             _recuse(a.judge, a, CONFLICT_REASON)
             withdrawn += 1
     return withdrawn
+
+
+def _report_conflict_on_submitted(assignment: Assignment) -> None:
+    """A conflict found after the judge submitted: the score stays and counts until the organisers
+    decide. A judge cannot take back a submitted score alone (recuse refuses it), nor by declaring a
+    conflict or changing their organisation, even after scoring closed or results were published:
+    the managers are told once, and may reopen the score and remove the judge, or keep it."""
+    link = f"/manage/judging/rounds/{assignment.round_id}/assignments#entry-{assignment.application_id}"
+    if db.session.scalar(db.select(sa.literal(1)).where(Notice.kind == "judging_conflict_submitted",
+                                                        Notice.link == link).limit(1)):
+        return
+    judge, entry = assignment.judge, f"#{assignment.application_id}"
+    record(judge, "judging.conflict.on_submitted", assignment, after={"application_id": assignment.application_id})
+    _notify_managers("judging_conflict_submitted",
+                     f"评委 {judge.name} 与参赛项目 {entry} 存在利益冲突，但其评分已提交，仍计入排名。"
+                     f"请核查：可重新开放该评分后移除这位评委，或保留评分。",
+                     f"Judge {judge.name} is in conflict with entry {entry}, but their score is submitted and "
+                     f"still counts. Review it: reopen the score and remove the judge, or keep it.", link)
+
+
+def _notify_managers(kind: str, text_zh: str, text_en: str, link: str) -> None:
+    for manager in db.session.scalars(db.select(User).join(UserRole, UserRole.user_id == User.id)
+                                      .where(UserRole.role == Role.MANAGER)):
+        notify(manager, kind, text_zh, text_en, link)
 
 
 def remove_conflict(judge: User, conflict: JudgeConflict) -> None:
@@ -478,10 +507,8 @@ def _recuse(judge: User, assignment: Assignment, reason: str) -> None:
     link = f"/manage/judging/rounds/{assignment.round_id}/assignments"
     entry = f"#{assignment.application_id}"
     zh, en = ("利益冲突", CONFLICT_REASON) if reason == CONFLICT_REASON else (reason, reason)
-    for manager in db.session.scalars(db.select(User).join(UserRole, UserRole.user_id == User.id)
-                                      .where(UserRole.role == Role.MANAGER)):
-        notify(manager, "judging_recusal", f"评委 {judge.name} 回避了参赛项目 {entry}：{zh}",
-               f"Judge {judge.name} recused from entry {entry}: {en}", link)
+    _notify_managers("judging_recusal", f"评委 {judge.name} 回避了参赛项目 {entry}：{zh}",
+                     f"Judge {judge.name} recused from entry {entry}: {en}", link)
 
 
 def recuse(judge: User, assignment: Assignment, reason: str) -> None:

@@ -318,3 +318,53 @@ def test_a_judge_on_the_entrys_team_is_in_conflict_with_it(app, db, world, make_
                                                    "action": "submit"})
     assert r.status_code == 404
     assert not services.can_view_deck(both, own)
+
+
+def test_a_conflict_declared_after_submitting_keeps_the_score_for_the_organisers_to_decide(app, db, world,
+                                                                                           make_user):
+    """Recusal refuses a submitted score ("ask the organisers to reopen it first"); declaring a
+    conflict on the entry (or changing one's organisation to its school) took the submitted score
+    out of the ranking all the same, even after scoring closed. It now stays and counts, and the
+    managers are told once, to reopen it and remove the judge or keep it."""
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from incubator.judging import services
+    from incubator.judging.models import Assignment
+    from incubator.notifications.models import Notice
+    from incubator.timeutils import utcnow
+
+    comp = world.competition(judges_per_entry=2)
+    rnd = comp.rounds[0]
+    e1, e2 = world.entry(comp), world.entry(comp, school="浙江大学")
+    j1, j2 = world.judge(), world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    for j, (v1, v2) in ((j1, (10, 2)), (j2, (6, 6))):
+        world.score(world.assign(rnd, j, e1), {c.id: v1 for c in rnd.criteria})
+        world.score(world.assign(rnd, j, e2), {c.id: v2 for c in rnd.criteria})
+    draft = world.score(world.assign(rnd, j1, world.entry(comp)), {c.id: 3 for c in rnd.criteria}, status="draft")
+    rnd.scoring_opens_at = utcnow() - timedelta(days=10)
+    rnd.scoring_closes_at = utcnow() - timedelta(days=1)  # scoring is over
+    db.session.commit()
+    assert services.compute_ranking(rnd).reports[e2.id].n_scores == 2
+    c = client_for(app, j1)
+    a = db.session.scalar(sa.select(Assignment).where(Assignment.judge_id == j1.id, Assignment.application_id == e2.id))
+    jpost(c, f"/judging/assignments/{a.id}/recuse", {"reason": "不想要这个分数"})  # refused (flashed)
+    db.session.expire_all()
+    assert db.session.get(Assignment, a.id).recused_at is None
+
+    assert jpost(c, "/judging/profile/conflicts", {"application_id": str(e2.id), "reason": "x"}).status_code == 302
+    assert jpost(c, "/judging/profile", {"organization": "浙江大学"}).status_code in (200, 302)
+    db.session.expire_all()
+    assert services.compute_ranking(rnd).reports[e2.id].n_scores == 2
+    assert db.session.get(Assignment, a.id).recused_at is None
+    assert e2.project_name not in c.get("/judging/").get_data(as_text=True)  # the judge no longer sees it
+    told = db.session.scalars(sa.select(Notice).where(Notice.user_id == manager.id,
+                                                      Notice.kind == "judging_conflict_submitted")).all()
+    assert len(told) == 1 and f"#{e2.id}" in told[0].text_zh  # once, though the conflict was found twice
+
+    # A draft on a conflicted entry is still withdrawn at once, as before.
+    services.declare_conflict(j1, application=db.session.get(type(e2), draft.assignment.application_id))
+    db.session.commit()
+    assert db.session.get(Assignment, draft.assignment_id).recused_at is not None
