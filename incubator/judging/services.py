@@ -86,17 +86,20 @@ def _window_open(opens_at: datetime | None, closes_at: datetime | None, moment: 
 
 
 def _in_round(q, rnd: Round):
+    # A team that withdrew, or was found ineligible, leaves every round, the later ones included: it
+    # may do so after the previous round's decisions were confirmed.
     prev = previous_round(rnd)
-    q = q.where(Application.competition_id == rnd.competition_id)
+    q = q.where(Application.competition_id == rnd.competition_id, Application.status.not_in(ENTRY_STATUSES_EXCLUDED))
     if prev is None:
-        return q.where(Application.submitted_at.is_not(None), Application.status.not_in(ENTRY_STATUSES_EXCLUDED))
+        return q.where(Application.submitted_at.is_not(None))
     return q.join(RoundResult, sa.and_(RoundResult.application_id == Application.id,
                                        RoundResult.round_id == prev.id)).where(RoundResult.decision == "advanced")
 
 
 def round_entries(rnd: Round) -> list[Application]:
     """The entries of a round: every submitted, eligible application for the first round; for a later
-    round the entries the previous round advanced (confirmed decisions, published or not)."""
+    round the entries the previous round advanced (confirmed decisions, published or not), unless
+    they withdrew or were found ineligible since."""
     q = (db.select(Application).options(selectinload(Application.team).selectinload(Team.members),
                                         selectinload(Application.track)).order_by(Application.id))
     return list(db.session.scalars(_in_round(q, rnd)))
@@ -572,8 +575,8 @@ def judge_queue(judge: User, moment: datetime | None = None) -> list[dict]:
     conflicts = conflict_pairs([a.application for a in rows], [judge.id])
     by_round: dict[int, dict] = {}
     for a in rows:
-        if (judge.id, a.application_id) in conflicts:
-            continue
+        if (judge.id, a.application_id) in conflicts or a.application.status in ENTRY_STATUSES_EXCLUDED:
+            continue  # (an entry that withdrew or was found ineligible is no longer judged)
         entry = by_round.setdefault(a.round_id, {"round": a.round, "open": scoring_open(a.round, moment),
                                                  "assignments": [], "submitted": 0})
         entry["assignments"].append(a)
@@ -1322,6 +1325,9 @@ def publish_results(actor, rnd: Round) -> int:
 
     results = results_of(rnd)
     apps = {a.id: a for a in db.session.scalars(db.select(Application).where(Application.id.in_(list(results) or [0])))}
+    # A team that withdrew, or was found ineligible, after the decisions were confirmed keeps that
+    # status: it is neither advanced nor eliminated, told, awarded nor admitted.
+    results = {app_id: res for app_id, res in results.items() if apps[app_id].status not in ENTRY_STATUSES_EXCLUDED}
     told = set()
     for app_id, res in results.items():
         if res.decision in ("advanced", "eliminated") and apps[app_id].status != res.decision:

@@ -368,3 +368,43 @@ def test_a_conflict_declared_after_submitting_keeps_the_score_for_the_organisers
     services.declare_conflict(j1, application=db.session.get(type(e2), draft.assignment.application_id))
     db.session.commit()
     assert db.session.get(Assignment, draft.assignment_id).recused_at is not None
+
+
+def test_a_team_that_withdraws_after_the_decisions_leaves_the_competition(app, db, world, make_user):
+    """Decisions confirmed (E advances), then the team withdraws (allowed while its status is still
+    'submitted'): publishing turned it back into 'advanced' and told it so, and it stayed an entry of
+    the next round, assigned, ranked and in its judge's queue. It now keeps its withdrawal."""
+    from incubator.applications import services as app_services
+    from incubator.judging import services
+    from incubator.notifications.models import Notice
+
+    comp = world.competition(rounds=2, judges_per_entry=1)
+    r1, r2 = comp.rounds
+    founder = make_user("founder", email="f@example.cn")
+    e = world.entry(comp, founder=founder)
+    other = world.entry(comp)
+    judge = world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    for entry, v in ((e, 9), (other, 5)):
+        world.score(world.assign(r1, judge, entry), {c.id: v for c in r1.criteria})
+    db.session.commit()
+    services.confirm_advancement(manager, r1, {e.id, other.id})
+    db.session.commit()
+    assert {a.id for a in services.round_entries(r2)} == {e.id, other.id}
+    world.assign(r2, judge, e)
+    world.assign(r2, judge, other)
+    db.session.commit()
+
+    app_services.withdraw(founder, e, "我们退赛")
+    db.session.commit()
+    assert [a.id for a in services.round_entries(r2)] == [other.id]
+    assert services.publish_results(manager, r1) == 1
+    db.session.commit()
+    db.session.refresh(e)
+    assert e.status == "withdrawn" and db.session.get(type(other), other.id).status == "advanced"
+    told = db.session.scalars(db.select(Notice.kind).where(Notice.user_id == founder.id)).all()
+    assert "judging_result" not in told and told.count("application_status") == 1  # the withdrawal's own
+    queue = client_for(app, judge).get("/judging/").get_data(as_text=True)
+    assert other.project_name in queue and e.project_name not in queue
+    assert [r.entry_id for r in services.compute_ranking(r2).overall.ranked] == [] and \
+        e.id not in services.compute_ranking(r2).reports
