@@ -389,6 +389,8 @@ def unassign_bulk(actor, rnd: Round, judge: User, app_ids: set[int]) -> dict:
         Assignment.round_id == rnd.id, Assignment.judge_id == judge.id, Assignment.application_id.in_(app_ids or {0}))))
     result = {"removed": 0, "kept_submitted": 0}
     for a in rows:
+        if a.recused_at is not None:
+            continue  # not an assignment any more: a recusal, which keeps the judge off the entry
         if a.score is not None and a.score.submitted:
             result["kept_submitted"] += 1
             continue
@@ -495,11 +497,18 @@ def undo_last_auto_assign(actor, rnd: Round) -> int:
     if any(a.score is not None for a in rows):
         raise Conflict(_l("Judges have started scoring entries of the last automatic assignment; it can no longer "
                           "be undone as a whole. Remove single assignments instead."))
+    # A recusal is the record that keeps that judge off the entry (preview_auto_assign): it stays,
+    # out of the batch, and the next automatic assignment still gives the entry to someone else.
+    removed = 0
     for a in rows:
-        db.session.delete(a)
+        if a.recused_at is not None:
+            a.batch_id = None
+        else:
+            db.session.delete(a)
+            removed += 1
     db.session.flush()
-    record(actor, "judging.assign.undo", rnd, before={"batch_id": batch, "pairs": len(rows)})
-    return len(rows)
+    record(actor, "judging.assign.undo", rnd, before={"batch_id": batch, "pairs": removed})
+    return removed
 
 
 def _recuse(judge: User, assignment: Assignment, reason: str) -> None:

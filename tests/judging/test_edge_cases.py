@@ -408,3 +408,40 @@ def test_a_team_that_withdraws_after_the_decisions_leaves_the_competition(app, d
     assert other.project_name in queue and e.project_name not in queue
     assert [r.entry_id for r in services.compute_ranking(r2).overall.ranked] == [] and \
         e.id not in services.compute_ranking(r2).reports
+
+
+def test_undoing_an_automatic_assignment_keeps_the_recusals_made_in_it(app, db, world, make_user):
+    """A judge recused from an entry of the last automatic assignment. Undoing that batch deleted the
+    recusal with the rest, and the next automatic assignment gave the entry back to the same judge.
+    The recusal now stays (out of the batch), as it does through a bulk removal."""
+    from incubator.judging import services
+    from incubator.judging.models import Assignment
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry, second = world.entry(comp), world.entry(comp)
+    judge = world.judge()
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    services.apply_auto_assign(manager, rnd)
+    db.session.commit()
+    a = db.session.scalar(db.select(Assignment).where(Assignment.round_id == rnd.id,
+                                                      Assignment.application_id == entry.id))
+    assert a.judge_id == judge.id
+    assert jpost(client_for(app, judge), f"/judging/assignments/{a.id}/recuse",
+                 {"reason": "我认识这个团队"}).status_code == 302
+    db.session.expire_all()
+    assert not services.preview_auto_assign(rnd).feasible  # the only judge recused: nobody for the entry
+
+    c = client_for(app, manager)
+    assert mpost(c, f"/manage/judging/rounds/{rnd.id}/auto/undo").status_code == 302
+    db.session.expire_all()
+    rows = db.session.scalars(db.select(Assignment).where(Assignment.round_id == rnd.id)).all()
+    assert [(r.application_id, r.recused_at is not None, r.batch_id) for r in rows] == [(entry.id, True, None)]
+    assert services.last_batch(rnd) is None  # nothing left to undo
+    preview = services.preview_auto_assign(rnd)
+    assert not preview.feasible and not any(e.id == entry.id for _, e in preview.new_pairs)
+
+    assert services.unassign_bulk(manager, rnd, judge, {entry.id, second.id}) == {"removed": 0, "kept_submitted": 0}
+    db.session.commit()
+    assert db.session.get(Assignment, a.id).recused_at is not None
