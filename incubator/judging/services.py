@@ -275,7 +275,7 @@ def conflict_pairs(entries: list[Application], judge_ids: list[int]) -> set[tupl
             pairs.add((pid, app_id))
     ids = set(entry_keys)
     for c in db.session.scalars(db.select(JudgeConflict).where(JudgeConflict.judge_id.in_(judge_ids))):
-        if c.application_id is not None and c.application_id in ids:
+        if c.application_id is not None and c.application_id in ids and c.source == "declared":
             pairs.add((c.judge_id, c.application_id))
         if c.organization_key:
             for app_id in by_key.get(c.organization_key, ()):
@@ -294,7 +294,7 @@ def _conflicted(judge_id: int, application_id: int, org_keys: set[str]) -> bool:
     keys = sorted(org_keys) or [""]
     declared = db.select(sa.literal(1)).where(
         JudgeConflict.judge_id == judge_id,
-        sa.or_(JudgeConflict.application_id == application_id,
+        sa.or_(sa.and_(JudgeConflict.application_id == application_id, JudgeConflict.source == "declared"),
                sa.and_(JudgeConflict.organization_key != "", JudgeConflict.organization_key.in_(keys))))
     automatic = db.select(sa.literal(1)).where(JudgeProfile.user_id == judge_id, JudgeProfile.organization_key != "",
                                                JudgeProfile.organization_key.in_(keys))
@@ -304,25 +304,33 @@ def _conflicted(judge_id: int, application_id: int, org_keys: set[str]) -> bool:
 def record_automatic_conflicts(actor, rnd: Round) -> int:
     """Store the automatic conflicts of a round's entries as JudgeConflict rows (source 'automatic'),
     so managers see them and the audit trail keeps them. The checks themselves never depend on these
-    rows: conflict_pairs/is_conflicted recompute them from the current organisations."""
+    rows (they read only declared ones): conflict_pairs/is_conflicted recompute them from the current
+    organisations, so a judge or a team member who corrects an organisation is not barred by a row
+    written before."""
     by_key: dict[str, list[int]] = defaultdict(list)
+    entry_ids = []
     for app in round_entries(rnd):
+        entry_ids.append(app.id)
         for key in entry_organization_keys(app):
             by_key[key].append(app.id)
-    existing = set(db.session.execute(db.select(JudgeConflict.judge_id, JudgeConflict.application_id)
-                                      .where(JudgeConflict.source == "automatic")).all())
+    current = {(judge_id, app_id)
+               for judge_id, key in db.session.execute(db.select(JudgeProfile.user_id, JudgeProfile.organization_key)
+                                                       .where(JudgeProfile.organization_key != ""))
+               for app_id in by_key.get(key, ())}
+    rows = {(c.judge_id, c.application_id): c for c in db.session.scalars(db.select(JudgeConflict).where(
+        JudgeConflict.source == "automatic", JudgeConflict.application_id.in_(entry_ids or [0])))}
+    # Rows of this round's entries whose organisations no longer match (corrected since) go.
+    stale = [c for pair, c in rows.items() if pair not in current]
+    for c in stale:
+        db.session.delete(c)
     added = 0
-    for judge_id, key in db.session.execute(db.select(JudgeProfile.user_id, JudgeProfile.organization_key)
-                                            .where(JudgeProfile.organization_key != "")):
-        for app_id in by_key.get(key, ()):
-            if (judge_id, app_id) not in existing:
-                existing.add((judge_id, app_id))
-                db.session.add(JudgeConflict(judge_id=judge_id, application_id=app_id, source="automatic",
-                                             reason="organisation matches a team member's school or employer"))
-                added += 1
-    if added:
+    for judge_id, app_id in sorted(current - rows.keys()):
+        db.session.add(JudgeConflict(judge_id=judge_id, application_id=app_id, source="automatic",
+                                     reason="organisation matches a team member's school or employer"))
+        added += 1
+    if added or stale:
         db.session.flush()
-        record(actor, "judging.conflict.automatic", rnd, after={"added": added})
+        record(actor, "judging.conflict.automatic", rnd, after={"added": added, "removed": len(stale)})
     return added
 
 
@@ -710,7 +718,7 @@ def _scoring_target_queries():
     from ..competitions.models import Criterion
 
     judge_id = sa.bindparam("judge_id", type_=sa.Integer)
-    on_entry = sa.exists().where(JudgeConflict.judge_id == judge_id,
+    on_entry = sa.exists().where(JudgeConflict.judge_id == judge_id, JudgeConflict.source == "declared",
                                  JudgeConflict.application_id == Assignment.application_id)
     own_key = sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge_id).scalar_subquery()
     # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them safely.

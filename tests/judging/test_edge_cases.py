@@ -445,3 +445,39 @@ def test_undoing_an_automatic_assignment_keeps_the_recusals_made_in_it(app, db, 
     assert services.unassign_bulk(manager, rnd, judge, {entry.id, second.id}) == {"removed": 0, "kept_submitted": 0}
     db.session.commit()
     assert db.session.get(Assignment, a.id).recused_at is not None
+
+
+def test_an_automatic_conflict_row_does_not_outlive_the_organisation_it_came_from(app, db, world, make_user):
+    """Automatic conflict rows are a record for managers; the checks recompute organisation matches.
+    They read every row's entry all the same, so a judge who corrected their organisation stayed
+    barred from the entries matched before, with no way to remove the row. Only declared rows count
+    now, and the next automatic assignment drops the stale record."""
+    from incubator.judging import services
+    from incubator.judging.models import Assignment, JudgeConflict
+
+    comp = world.competition(judges_per_entry=1)
+    rnd = comp.rounds[0]
+    entry = world.entry(comp, school="浙江大学")
+    judge = world.judge(organization="浙江大学")
+    manager = make_user("manager", email="m@example.cn")
+    db.session.commit()
+    assert not services.preview_auto_assign(rnd).feasible  # the only judge is in conflict
+    services.record_automatic_conflicts(manager, rnd)
+    db.session.commit()
+    assert db.session.scalar(db.select(JudgeConflict.application_id).where(JudgeConflict.source == "automatic")) == entry.id
+
+    services.save_profile(judge, "阿里巴巴", [])  # the judge's organisation, corrected
+    db.session.commit()
+    assert not services.is_conflicted(judge.id, entry)
+    assert services.conflict_pairs([entry], [judge.id]) == set()
+    services.apply_auto_assign(manager, rnd)
+    db.session.commit()
+    a = db.session.scalar(db.select(Assignment).where(Assignment.application_id == entry.id))
+    assert a.judge_id == judge.id
+    assert client_for(app, judge).get(f"/judging/assignments/{a.id}").status_code == 200
+    assert db.session.scalars(db.select(JudgeConflict).where(JudgeConflict.source == "automatic")).all() == []
+
+    # A declared conflict on the entry still counts, whatever the organisations.
+    services.declare_conflict(judge, application=entry, reason="前同事")
+    db.session.commit()
+    assert services.is_conflicted(judge.id, entry)

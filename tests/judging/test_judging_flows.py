@@ -176,7 +176,9 @@ def test_score_post_answers_404_for_organisation_conflicts_of_any_member_or_the_
     a_on_entry = world.assign(rnd, on_entry, clean)
     db.session.add_all([JudgeConflict(judge_id=declared.id, organization="其他", organization_key="其他"),
                         JudgeConflict(judge_id=declared.id, organization="复旦 大学", organization_key="复旦大学"),
-                        JudgeConflict(judge_id=on_entry.id, application_id=clean.id, source="automatic")])
+                        # (a conflict declared on the entry; an automatic row only records an
+                        # organisation match, which the checks recompute: see test_edge_cases)
+                        JudgeConflict(judge_id=on_entry.id, application_id=clean.id, source="declared")])
     db.session.commit()
     c1, c2 = crit_ids(rnd)
     data = {"version": 0, "action": "submit", f"c{c1}": "8", f"c{c2}": "7"}
