@@ -1140,10 +1140,14 @@ def judge_summary(rnd: Round) -> list[dict]:
 
 
 def progress(rnd: Round) -> dict:
+    """Submitted and assigned sheets per judge and per entry (and in all), the reminders' count: the
+    entries that withdrew or were found ineligible are no longer judged, so they count for nobody."""
     rows = db.session.execute(
         db.select(Assignment.judge_id, Assignment.application_id, Score.status)
+        .join(Application, Application.id == Assignment.application_id)
         .outerjoin(Score, Score.assignment_id == Assignment.id)
-        .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None))).all()
+        .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None),
+               Application.status.not_in(ENTRY_STATUSES_EXCLUDED))).all()
     per_judge: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     per_entry: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for judge_id, app_id, status in rows:

@@ -406,6 +406,7 @@ def test_a_team_that_withdraws_after_the_decisions_leaves_the_competition(app, d
     assert "judging_result" not in told and told.count("application_status") == 1  # the withdrawal's own
     queue = client_for(app, judge).get("/judging/").get_data(as_text=True)
     assert other.project_name in queue and e.project_name not in queue
+    assert services.unsubmitted_judges(r2) == {judge.id: 1}  # reminded of the other entry only
     assert [r.entry_id for r in services.compute_ranking(r2).overall.ranked] == [] and \
         e.id not in services.compute_ranking(r2).reports
 
