@@ -168,9 +168,15 @@ def update_round(actor, rnd: Round, **values) -> Round:
     _check_window(values.get("scoring_opens_at", rnd.scoring_opens_at),
                   values.get("scoring_closes_at", rnd.scoring_closes_at), "scoring_closes_at")
     before = _snapshot(rnd, ROUND_FIELDS)
+    closes_before = rnd.scoring_closes_at
     _apply(rnd, ROUND_FIELDS, values)
     db.session.flush()
     record(actor, "round.update", rnd, before=before, after=_snapshot(rnd, ROUND_FIELDS))
+    if rnd.scoring_closes_at != closes_before:
+        # A new close: the judges still behind get their 48-hour reminder again, before it.
+        from ..judging.services import forget_deadline_reminders
+
+        forget_deadline_reminders(rnd)
     return rnd
 
 

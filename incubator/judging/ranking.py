@@ -216,9 +216,10 @@ def _total(lines: Sequence[tuple[Hashable, float, float]], weight_sum: float, va
         if not 0 <= v <= max_score:
             raise ValueError(f"value {v} for criterion {cid!r} outside [0, {max_score}]")
         acc += weight * v / max_score
-    # Full marks can round past 100 (weights 0.19 and 0.81: 100.00000000000003), which the scores
-    # table refuses (CHECK total <= 100): every score, and so every stored total, is within 0-100.
-    return min(acc / weight_sum * 100.0, 100.0)
+    # Rounded to 9 decimals: the float arithmetic's noise is not a difference. An exact 90 came out
+    # as 89.99999999999999 (weights 7 and 3, values 8.7 and 9.7) and was not a top score; full marks
+    # as 100.00000000000003 (weights 0.19 and 0.81), which the scores table refuses (total <= 100).
+    return min(round(acc / weight_sum * 100.0, 9), 100.0)
 
 
 def _pstd(xs: Sequence[float]) -> float:
@@ -464,9 +465,16 @@ class Tally:
 # --------------------------------------------------------------------------
 TieBreakKey = Callable[[EntryReport], float]
 
+def two_decimals(x: float) -> float:
+    """`x` to 2 decimals as shown, the float arithmetic's noise dropped first: an exact 58.125 that
+    came out as 58.12500000000001 for one entry and 58.12499999999999 for another would otherwise
+    show, and rank, as 58.13 against 58.12. Rankings compare, and pages and exports show, this."""
+    return round(round(x, 9), 2)
+
+
 TIE_BREAK_KEYS: dict[str, TieBreakKey] = {
-    "aggregated": lambda r: round(r.aggregated, 2),
-    "top_criterion": lambda r: round(r.top_criterion_mean, 2),
+    "aggregated": lambda r: two_decimals(r.aggregated),
+    "top_criterion": lambda r: two_decimals(r.top_criterion_mean),
     "top_scores": lambda r: float(r.top_scores),
 }
 DEFAULT_TIE_BREAK: tuple[str, ...] = ("aggregated", "top_criterion", "top_scores")
@@ -474,7 +482,7 @@ DEFAULT_TIE_BREAK: tuple[str, ...] = ("aggregated", "top_criterion", "top_scores
 
 def _key_function(tie_break: Sequence[str | TieBreakKey]) -> Callable[[EntryReport], tuple[float, ...]]:
     if tuple(tie_break) == DEFAULT_TIE_BREAK:  # the same key as the general case, in one call
-        return lambda r: (round(r.aggregated, 2), round(r.top_criterion_mean, 2), float(r.top_scores))
+        return lambda r: (two_decimals(r.aggregated), two_decimals(r.top_criterion_mean), float(r.top_scores))
     keys = [TIE_BREAK_KEYS[k] if isinstance(k, str) else k for k in tie_break]
     return lambda r: tuple(f(r) for f in keys)
 

@@ -543,10 +543,14 @@ def recuse(judge: User, assignment: Assignment, reason: str) -> None:
 
 
 def entries_short_of_judges(rnd: Round, entries: list[Application] | None = None) -> list[tuple[Application, int]]:
+    """The entries with fewer judges than the round asks, and how many they have: a judge whose
+    account was deactivated does not count (automatic assignment gives the entry another one)."""
     entries = entries if entries is not None else round_entries(rnd)
     counts: dict[int, int] = defaultdict(int)
-    for a in active_assignments(rnd):
-        counts[a.application_id] += 1
+    for app_id in db.session.scalars(db.select(Assignment.application_id).join(User, User.id == Assignment.judge_id)
+                                     .where(Assignment.round_id == rnd.id, Assignment.recused_at.is_(None),
+                                            User.active.is_(True))):
+        counts[app_id] += 1
     return [(app, counts[app.id]) for app in entries if counts[app.id] < rnd.judges_per_entry]
 
 
@@ -904,6 +908,9 @@ def reopen_score(manager: User, score: Score) -> None:
     db.session.flush()
     record(manager, "judging.score.reopen", ("scores", score.id), after={"assignment_id": score.assignment_id})
     judge = score.assignment.judge
+    # Behind again: the 48-hour reminder may come again before the close (the job's next run).
+    db.session.execute(db.delete(JudgeReminder).where(JudgeReminder.round_id == score.assignment.round_id,
+                                                      JudgeReminder.judge_id == judge.id))
     notify(judge, "judging_reopened", f"组织方重新开放了你对项目 #{score.assignment.application_id} 的评分。",
            f"The organisers reopened your score of entry #{score.assignment.application_id}.",
            f"/judging/assignments/{score.assignment_id}")
@@ -1160,11 +1167,19 @@ def progress(rnd: Round) -> dict:
 
 
 def unsubmitted_judges(rnd: Round) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for judge_id, (done, total) in progress(rnd)["per_judge"].items():
-        if done < total:
-            out[judge_id] = total - done
-    return out
+    """Judge id -> sheets still to submit, for the reminders: judges whose account is deactivated are
+    not reminded."""
+    pending = {judge_id: total - done for judge_id, (done, total) in progress(rnd)["per_judge"].items()
+               if done < total}
+    inactive = set(db.session.scalars(db.select(User.id).where(User.id.in_(list(pending) or [0]),
+                                                              User.active.is_(False))))
+    return {judge_id: n for judge_id, n in pending.items() if judge_id not in inactive}
+
+
+def forget_deadline_reminders(rnd: Round) -> int:
+    """Forget which judges got the round's 48-hour reminder (its close moved): the job reminds those
+    still behind again before the new close. Returns how many were forgotten."""
+    return db.session.execute(db.delete(JudgeReminder).where(JudgeReminder.round_id == rnd.id)).rowcount
 
 
 def remind_judges(actor, rnd: Round, judge_ids: list[int] | None = None, *, automatic: bool = False) -> int:
@@ -1271,6 +1286,10 @@ def confirm_awards(actor, rnd: Round, awards: dict[int, str | None], admitted_id
         if level is not None and level not in AWARD_LEVELS:
             raise DomainError(_l("Unknown award level."))
         res.award_level = level
+        # The last round may have had its advancement confirmed too (a next round not created yet):
+        # a team given an award or admission is not also told it was eliminated.
+        if res.decision == "eliminated" and (level is not None or app_id in admitted_ids):
+            res.decision = None
     admit(actor, rnd, [ranking.entries[i] for i in admitted_ids], replace=True)
     state.decisions_confirmed_at = utcnow()
     db.session.flush()
@@ -1351,6 +1370,8 @@ def publish_results(actor, rnd: Round) -> int:
     results = {app_id: res for app_id, res in results.items() if apps[app_id].status not in ENTRY_STATUSES_EXCLUDED}
     told = set()
     for app_id, res in results.items():
+        if res.decision == "eliminated" and (res.award_level or res.admitted):
+            continue  # (advancement confirmed after the awards) the award or admission is what it hears
         if res.decision in ("advanced", "eliminated") and apps[app_id].status != res.decision:
             change_status(actor, apps[app_id], res.decision, action="judging.result")
             told.add(app_id)
@@ -1462,7 +1483,7 @@ def _build_leaderboard(rnd: Round, reveal: str) -> tuple[dict, str]:
             app = ranking.entries[r.entry_id]
             row = {"rank": r.rank, "project": app.project_name, "track": app.track_name}
             if reveal == "scores":
-                row["score"] = round(r.report.aggregated, 2)
+                row["score"] = ranking_algo.two_decimals(r.report.aggregated)
             data["rows"].append(row)
     return data, json.dumps(data, ensure_ascii=False)
 

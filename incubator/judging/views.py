@@ -18,6 +18,7 @@ from ..pagecache import one_statement_post
 from ..spreadsheets import csv_response, xlsx_response
 from ..urls import page_number, record_id
 from . import services
+from .ranking import two_decimals
 from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
 
 bp = Blueprint("judging", __name__)
@@ -203,10 +204,16 @@ def my_scores(round_id: int, fmt: str):
         values = a.score.values if a.score else {}
         lines.append([_entry_label(rnd, app), app.track.name if app.track else ""]
                      + [values.get(str(c.id), "") for c in rnd.criteria]
-                     + [round(a.score.total, 2) if a.score and a.score.total is not None else "",
+                     + [two_decimals(a.score.total) if a.score and a.score.total is not None else "",
                         a.score_status_label])
     name = f"my-scores-round-{rnd.id}.{fmt}"
     return csv_response(name, lines, header) if fmt == "csv" else xlsx_response(name, lines, header)
+
+
+@bp.app_template_filter("score2")
+def score2(value: float) -> str:
+    """A score as pages show it: 2 decimals, as ranked (ranking.two_decimals)."""
+    return f"{two_decimals(value):.2f}"
 
 
 def _entry_label(rnd: Round, app: Application) -> str:
@@ -390,7 +397,7 @@ def _score_rows(rnd: Round):
         app = a.application
         rows.append([app.id, app.project_name, app.team.name, app.track.name if app.track else "", a.judge.name]
                     + [values.get(str(c.id), "") for c in rnd.criteria]
-                    + [round(s.total, 2) if s and s.total is not None else "", a.score_status_label,
+                    + [two_decimals(s.total) if s and s.total is not None else "", a.score_status_label,
                        s.comment_to_organizers if s else "", s.feedback_to_team if s else "",
                        a.recusal_text])
     return header, rows
@@ -404,8 +411,8 @@ def _ranking_rows(rnd: Round):
     for r in ranking.overall.ranked:
         app, rep = ranking.entries[r.entry_id], r.report
         rows.append([r.rank, ranking.track_rank.get(r.entry_id), app.id, app.project_name, app.team_name,
-                     app.track_name, rep.n_scores, round(rep.aggregated, 2),
-                     round(rep.raw_mean, 2), round(rep.normalized, 2), round(rep.spread_range, 2),
+                     app.track_name, rep.n_scores, two_decimals(rep.aggregated),
+                     two_decimals(rep.raw_mean), two_decimals(rep.normalized), two_decimals(rep.spread_range),
                      yes if rep.disagreement else ""])
     for app_id in ranking.overall.unscored:
         app = ranking.entries[app_id]
@@ -419,7 +426,7 @@ def _judge_rows(rnd: Round):
               _("Highest")]
 
     def num(value):
-        return "" if value is None else round(value, 2)
+        return "" if value is None else two_decimals(value)
 
     rows = [[d["judge"].name, d["judge"].email, d["assigned"], d["submitted"], num(d["mean"]), num(d["std"]),
              num(d["min"]), num(d["max"])] for d in services.judge_summary(rnd)]
