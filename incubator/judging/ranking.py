@@ -482,7 +482,9 @@ DEFAULT_TIE_BREAK: tuple[str, ...] = ("aggregated", "top_criterion", "top_scores
 
 def _key_function(tie_break: Sequence[str | TieBreakKey]) -> Callable[[EntryReport], tuple[float, ...]]:
     if tuple(tie_break) == DEFAULT_TIE_BREAK:  # the same key as the general case, in one call
-        return lambda r: (two_decimals(r.aggregated), two_decimals(r.top_criterion_mean), float(r.top_scores))
+        # (two_decimals inlined: 5,000 entries per ranking)
+        return lambda r: (round(round(r.aggregated, 9), 2), round(round(r.top_criterion_mean, 9), 2),
+                          float(r.top_scores))
     keys = [TIE_BREAK_KEYS[k] if isinstance(k, str) else k for k in tie_break]
     return lambda r: tuple(f(r) for f in keys)
 
