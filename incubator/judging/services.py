@@ -453,12 +453,15 @@ def preview_auto_assign(rnd: Round) -> AutoPreview:
     if not result.feasible:
         info = result.infeasibility
         short = [(by_app[s.entry_id], s.eligible, s.needed) for s in info.shortfalls]
+        from ..competitions.models import _zh
+
+        sep = "、" if _zh() else ", "  # the list separator of the reader's language
         if short:
-            names = "、".join(f"#{a.id} {a.project_name}" for a, _, _ in short)
+            names = sep.join(f"#{a.id} {a.project_name}" for a, _, _ in short)
             message = _l("These entries have fewer eligible (non-conflicted) judges than the %(k)s needed: "
                          "%(names)s. Add judges or lower the judges per entry.", k=rnd.judges_per_entry, names=names)
         else:
-            names = "、".join(f"#{i}" for i in info.deficient_entries)
+            names = sep.join(f"#{i}" for i in info.deficient_entries)
             message = _l("Not enough judge capacity for entries %(names)s.", names=names)
         return AutoPreview(False, message, short, result=result)
     return AutoPreview(
@@ -797,6 +800,7 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
                          rubric_version)
 
 
+SCORE_TEXT_MAX = 5000  # the comment to the organisers, the feedback to the team (score.html's maxlength)
 SCORE_FIELDS = ("values", "total", "comment_to_organizers", "feedback_to_team", "status", "submitted_at", "updated_at")
 
 
@@ -859,8 +863,14 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
     clean, complete = _clean_values(t.criteria, values, require_all=submit)
     total = ranking_algo.weighted_total(_rubric(t.criteria), clean) if complete else None
     now = utcnow()
-    fields = dict(values=clean, total=total, comment_to_organizers=(comment or "")[:5000],
-                  feedback_to_team=(feedback or "")[:5000], status="submitted" if submit else "draft",
+    # Browsers send a textarea's line breaks as CRLF, and count them as one character for maxlength.
+    comment, feedback = ((text or "").replace("\r\n", "\n") for text in (comment, feedback))
+    for text, name in ((comment, "comment_to_organizers"), (feedback, "feedback_to_team")):
+        if len(text or "") > SCORE_TEXT_MAX:  # refused, not cut: the judge's last sentences would be lost
+            raise DomainError(_l("At most %(n)s characters here (you wrote %(m)s): shorten it and save again.",
+                                 n=SCORE_TEXT_MAX, m=len(text)), field=name)
+    fields = dict(values=clean, total=total, comment_to_organizers=comment or "",
+                  feedback_to_team=feedback or "", status="submitted" if submit else "draft",
                   submitted_at=now if submit else None, updated_at=now)
     first, later, audited = _score_writes(db.session.get_bind().dialect.name)
     action = "judging.score.submit" if submit else "judging.score.draft"

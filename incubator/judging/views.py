@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -173,7 +174,9 @@ def score_entry(assignment_id: int):
     version = _int_arg("version") if request.method == "POST" else (score.version if score else 0)
     return render_template("judging/score.html", a=a, rnd=rnd, app=a.application, score=score, values=form_values,
                            comment=comment, feedback=feedback, version=version, errors=errors,
-                           open=services.scoring_open(rnd), saved=request.args.get("saved"),
+                           open=services.scoring_open(rnd),
+                           # (a refused POST goes to the page's own address, ?saved=... of the last save included)
+                           saved=request.args.get("saved") if request.method != "POST" else None,
                            deck_allowed=services.can_view_deck(_me(), a.application)), status
 
 
@@ -207,7 +210,8 @@ def my_scores(round_id: int, fmt: str):
                      + [two_decimals(a.score.total) if a.score and a.score.total is not None else "",
                         a.score_status_label])
     name = f"my-scores-round-{rnd.id}.{fmt}"
-    return csv_response(name, lines, header) if fmt == "csv" else xlsx_response(name, lines, header)
+    return (csv_response(name, lines, header) if fmt == "csv"
+            else xlsx_response(name, lines, header, sheet=str(SHEET_NAMES["mine"])))
 
 
 @bp.app_template_filter("score2")
@@ -434,6 +438,8 @@ def _judge_rows(rnd: Round):
 
 
 EXPORTS = {"scores": _score_rows, "rankings": _ranking_rows, "judges": _judge_rows}
+# The XLSX sheet's name, in the reader's language (the file names stay ASCII).
+SHEET_NAMES = {"scores": _l("Scores"), "rankings": _l("Rankings"), "judges": _l("Judges"), "mine": _l("My scores")}
 
 
 @bp.get("/manage/judging/rounds/<int:round_id>/export/<kind>.<fmt>")
@@ -446,7 +452,8 @@ def export(round_id: int, kind: str, fmt: str):
         abort(404)
     header, rows = EXPORTS[kind](rnd)
     name = f"round-{rnd.id}-{kind}.{fmt}"
-    return csv_response(name, rows, header) if fmt == "csv" else xlsx_response(name, rows, header)
+    return (csv_response(name, rows, header) if fmt == "csv"
+            else xlsx_response(name, rows, header, sheet=str(SHEET_NAMES[kind])))
 
 
 @bp.route("/manage/judging/rounds/<int:round_id>/advancement", methods=["GET", "POST"])

@@ -52,8 +52,15 @@
     document.getElementById("lb-withdrawn").hidden = false;
   }
 
+  // A poll that gets no answer (the hall's Wi-Fi roams, a proxy hangs) is given up after 2 s, so the
+  // next one still goes and the offline notice can show.
+  var POLL_TIMEOUT_MS = 2000;
+
   function poll() {
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = controller ? window.setTimeout(function () { controller.abort(); }, POLL_TIMEOUT_MS) : null;
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" },
+                 signal: controller ? controller.signal : undefined })
       .then(function (r) {
         if (r.status === 404) { withdrawn(); return null; }
         var json = r.ok && (r.headers.get("Content-Type") || "").indexOf("application/json") === 0;
@@ -64,6 +71,7 @@
       })
       .catch(function () {})
       .finally(function () {
+        if (timer) { window.clearTimeout(timer); }
         if (gone) { return; }
         offline.hidden = Date.now() - lastAnswer < OFFLINE_AFTER_MS;
         window.setTimeout(poll, 1000);
