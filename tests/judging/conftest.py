@@ -71,6 +71,16 @@ class World:
         self.db.session.flush()
         return a
 
+    def one_assignment(self):
+        """An open round with the default two-criterion rubric, one judge assigned one entry,
+        committed: (round, judge, assignment)."""
+        comp = self.competition()
+        rnd = comp.rounds[0]
+        judge = self.judge()
+        a = self.assign(rnd, judge, self.entry(comp))
+        self.db.session.commit()
+        return rnd, judge, a
+
     def score(self, a, values, status="submitted", feedback=""):
         from incubator.judging import services
         from incubator.judging.models import Score

@@ -26,12 +26,7 @@ def crit_ids(rnd):
 
 def one_assignment(world, db):
     """An open round with the default two-criterion rubric, one judge assigned one entry, committed."""
-    comp = world.competition()
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp))
-    db.session.commit()
-    return rnd, judge, a
+    return world.one_assignment()
 
 
 # --- pure helpers --------------------------------------------------------------------------------

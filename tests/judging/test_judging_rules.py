@@ -27,20 +27,26 @@ def test_exactly_tied_entries_share_a_rank_pure():
     assert sorted(R.top_n_per_track(per_track, 1)) == ["A", "B"]
 
 
-def test_exactly_tied_entries_both_advance_through_the_service(app, db, world):
-    from incubator.judging import services
-
-    comp = world.competition(criteria=[("创新", 45, 10, "0.5"), ("市场", 55, 10, "0.5")],
-                             advancement=("top_n_per_track", 1))
+def _two_entries_two_judges(world, db, criteria, sheets_a, sheets_b):
+    """A one-round competition (top 1 per track advances) of two entries in one track, each scored
+    by the same two judges: sheets_a and sheets_b hold each judge's (criterion 1, criterion 2)."""
+    comp = world.competition(criteria=criteria, advancement=("top_n_per_track", 1))
     rnd = comp.rounds[0]
     c1, c2 = [c.id for c in rnd.criteria]
     a, b = world.entry(comp), world.entry(comp)
-    j1, j2 = world.judge(), world.judge()
-    world.score(world.assign(rnd, j1, a), {c1: 7.0, c2: 5.5})
-    world.score(world.assign(rnd, j2, a), {c1: 6.0, c2: 5.0})
-    world.score(world.assign(rnd, j1, b), {c1: 6.0, c2: 5.5})
-    world.score(world.assign(rnd, j2, b), {c1: 7.0, c2: 5.0})
+    judges = world.judge(), world.judge()
+    for entry, sheets in ((a, sheets_a), (b, sheets_b)):
+        for judge, (v1, v2) in zip(judges, sheets):
+            world.score(world.assign(rnd, judge, entry), {c1: v1, c2: v2})
     db.session.commit()
+    return rnd, a, b
+
+
+def test_exactly_tied_entries_both_advance_through_the_service(app, db, world):
+    from incubator.judging import services
+
+    rnd, a, b = _two_entries_two_judges(world, db, [("创新", 45, 10, "0.5"), ("市场", 55, 10, "0.5")],
+                                        ((7.0, 5.5), (6.0, 5.0)), ((6.0, 5.5), (7.0, 5.0)))
     ranking = services.compute_ranking(rnd)
     assert {r.entry_id: r.rank for r in ranking.overall.ranked} == {a.id: 1, b.id: 1}
     assert services.advancement_proposal(rnd, ranking) == {a.id, b.id}
@@ -202,16 +208,8 @@ def test_uniform_nines_on_a_decimal_weight_rubric_are_a_top_score():
 def test_the_tie_break_on_top_scores_through_the_service(app, db, world):
     from incubator.judging import services
 
-    comp = world.competition(criteria=[("创新", 7, 10, "0.1"), ("市场", 3, 10, "0.1")])
-    rnd = comp.rounds[0]
-    c1, c2 = [c.id for c in rnd.criteria]
-    a, b = world.entry(comp), world.entry(comp)
-    j1, j2 = world.judge(), world.judge()
-    world.score(world.assign(rnd, j1, a), {c1: 8.7, c2: 9.7})
-    world.score(world.assign(rnd, j2, a), {c1: 6.1, c2: 9.1})
-    world.score(world.assign(rnd, j1, b), {c1: 7.4, c2: 9.4})
-    world.score(world.assign(rnd, j2, b), {c1: 7.4, c2: 9.4})
-    db.session.commit()
+    rnd, a, b = _two_entries_two_judges(world, db, [("创新", 7, 10, "0.1"), ("市场", 3, 10, "0.1")],
+                                        ((8.7, 9.7), (6.1, 9.1)), ((7.4, 9.4), (7.4, 9.4)))
     ranking = services.compute_ranking(rnd)
     assert {r.entry_id: r.rank for r in ranking.overall.ranked} == {a.id: 1, b.id: 2}
 
