@@ -177,6 +177,12 @@ class Round(Bilingual, db.Model):
         return self.name_zh
 
     @property
+    def scoring_window_set(self) -> bool:
+        """Whether both ends of the scoring window are set (a round may be created, and judges
+        assigned, before they are)."""
+        return self.scoring_opens_at is not None and self.scoring_closes_at is not None
+
+    @property
     def aggregation_label(self):
         return AGGREGATION_LABELS.get(self.aggregation, self.aggregation)
 

@@ -176,7 +176,7 @@ def update_round(actor, rnd: Round, **values) -> Round:
         # A new close: the judges still behind get their 48-hour reminder again, before it.
         from ..judging.services import forget_deadline_reminders
 
-        forget_deadline_reminders(rnd)
+        forget_deadline_reminders(rnd.id)
     return rnd
 
 

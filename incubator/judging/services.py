@@ -800,7 +800,7 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
                          rubric_version)
 
 
-SCORE_TEXT_MAX = 5000  # the comment to the organisers, the feedback to the team (score.html's maxlength)
+SCORE_TEXT_MAX = 5000  # the comment to the organisers, the feedback to the team (also the form fields' maxlength)
 SCORE_FIELDS = ("values", "total", "comment_to_organizers", "feedback_to_team", "status", "submitted_at", "updated_at")
 
 
@@ -918,9 +918,7 @@ def reopen_score(manager: User, score: Score) -> None:
     db.session.flush()
     record(manager, "judging.score.reopen", ("scores", score.id), after={"assignment_id": score.assignment_id})
     judge = score.assignment.judge
-    # Behind again: the 48-hour reminder may come again before the close (the job's next run).
-    db.session.execute(db.delete(JudgeReminder).where(JudgeReminder.round_id == score.assignment.round_id,
-                                                      JudgeReminder.judge_id == judge.id))
+    forget_deadline_reminders(score.assignment.round_id, judge.id)  # behind again: reminded again before the close
     notify(judge, "judging_reopened", f"组织方重新开放了你对项目 #{score.assignment.application_id} 的评分。",
            f"The organisers reopened your score of entry #{score.assignment.application_id}.",
            f"/judging/assignments/{score.assignment_id}")
@@ -1186,10 +1184,14 @@ def unsubmitted_judges(rnd: Round) -> dict[int, int]:
     return {judge_id: n for judge_id, n in pending.items() if judge_id not in inactive}
 
 
-def forget_deadline_reminders(rnd: Round) -> int:
-    """Forget which judges got the round's 48-hour reminder (its close moved): the job reminds those
-    still behind again before the new close. Returns how many were forgotten."""
-    return db.session.execute(db.delete(JudgeReminder).where(JudgeReminder.round_id == rnd.id)).rowcount
+def forget_deadline_reminders(round_id: int, judge_id: int | None = None) -> int:
+    """Forget which judges (or which one) got the round's 48-hour reminder, because its close moved
+    or a score was reopened: the job reminds those still behind again before the close. Returns how
+    many were forgotten."""
+    q = db.delete(JudgeReminder).where(JudgeReminder.round_id == round_id)
+    if judge_id is not None:
+        q = q.where(JudgeReminder.judge_id == judge_id)
+    return db.session.execute(q).rowcount
 
 
 def remind_judges(actor, rnd: Round, judge_ids: list[int] | None = None, *, automatic: bool = False) -> int:

@@ -177,7 +177,8 @@ def score_entry(assignment_id: int):
                            open=services.scoring_open(rnd),
                            # (a refused POST goes to the page's own address, ?saved=... of the last save included)
                            saved=request.args.get("saved") if request.method != "POST" else None,
-                           deck_allowed=services.can_view_deck(_me(), a.application)), status
+                           deck_allowed=services.can_view_deck(_me(), a.application),
+                           text_max=services.SCORE_TEXT_MAX), status
 
 
 @bp.post("/judging/assignments/<int:assignment_id>/recuse")

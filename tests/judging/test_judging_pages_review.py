@@ -20,6 +20,27 @@ def _login(page, base, email):
     click_and_follow(page, page.locator("#login-form").locator("button[type=submit]"))
 
 
+def _judge_on_a_phone(world, db, browser, base, lang="zh_CN", *, project=None, description=None,
+                      criterion=None):
+    """One open round (one track, one judge per entry), one entry assigned to one judge, committed
+    for the live server; the judge logged in on a 375 px phone. `criterion`: (zh, en) description of
+    the first criterion. Returns (context, page, assignment id, criterion ids)."""
+    comp = world.competition(judges_per_entry=1, tracks=("人工智能",))
+    rnd = comp.rounds[0]
+    if criterion:
+        rnd.criteria[0].description_zh, rnd.criteria[0].description_en = criterion
+    judge = world.judge()
+    entry = world.entry(comp, project=project)
+    if description:
+        entry.description = description
+    a = world.assign(rnd, judge, entry)
+    aid, email, crit = a.id, judge.email, [c.id for c in rnd.criteria]
+    end_test_transaction()
+    db.session.close()
+    ctx, page = _phone(browser, base, email, lang)
+    return ctx, page, aid, crit
+
+
 def _phone(browser, base, email, lang):
     ctx = browser.new_context(locale="en-US" if lang == "en" else "zh-CN", viewport={"width": 375, "height": 812},
                               is_mobile=True, has_touch=True)
@@ -40,16 +61,9 @@ RUBRIC_LINK = ("Judge the technical depth; the scoring guide is at "
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_scoring_page_has_no_horizontal_scroll_at_375px_with_long_texts(app, db, world, live_server, browser, lang):
-    comp = world.competition(judges_per_entry=1, tracks=("人工智能",))
-    rnd = comp.rounds[0]
-    rnd.criteria[0].description_zh = "评判技术深度，评分指南见 " + RUBRIC_LINK.split(" is at ")[1]
-    rnd.criteria[0].description_en = RUBRIC_LINK
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp, project=LONG_PROJECT))
-    aid, email, first = a.id, judge.email, rnd.criteria[0].id
-    end_test_transaction()
-    db.session.close()
-    ctx, page = _phone(browser, live_server.url, email, lang)
+    ctx, page, aid, (first, _) = _judge_on_a_phone(
+        world, db, browser, live_server.url, lang, project=LONG_PROJECT,
+        criterion=("评判技术深度，评分指南见 " + RUBRIC_LINK.split(" is at ")[1], RUBRIC_LINK))
     try:
         page.goto(f"{live_server.url}/judging/assignments/{aid}")
         widths = {"page": page.evaluate("document.documentElement.scrollWidth")}
@@ -70,14 +84,7 @@ def test_scoring_page_has_no_horizontal_scroll_at_375px_with_long_texts(app, db,
 
 @pytest.mark.browser
 def test_a_mistyped_number_neither_deletes_the_saved_value_nor_passes_silently(app, db, world, live_server, browser):
-    comp = world.competition(judges_per_entry=1, tracks=("人工智能",))
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    a = world.assign(rnd, judge, world.entry(comp))
-    aid, email, first = a.id, judge.email, rnd.criteria[0].id
-    end_test_transaction()
-    db.session.close()
-    ctx, page = _phone(browser, live_server.url, email, "zh_CN")
+    ctx, page, aid, (first, _) = _judge_on_a_phone(world, db, browser, live_server.url)
     try:
         url = f"{live_server.url}/judging/assignments/{aid}"
         page.goto(url)
@@ -199,16 +206,9 @@ def test_leaderboard_keeps_updating_or_says_offline_when_a_poll_hangs(app, db, w
 
 @pytest.mark.browser
 def test_refused_submit_shows_its_message_on_the_first_screen(app, db, world, live_server, browser):
-    comp = world.competition(judges_per_entry=1, tracks=("人工智能",))
-    rnd = comp.rounds[0]
-    judge = world.judge()
-    entry = world.entry(comp)
-    entry.description = "\n".join(f"第{i}段：项目背景、技术路线、市场规模与团队分工的说明。" * 3 for i in range(1, 7))
-    a = world.assign(rnd, judge, entry)
-    aid, email, crit = a.id, judge.email, [c.id for c in rnd.criteria]
-    end_test_transaction()
-    db.session.close()
-    ctx, page = _phone(browser, live_server.url, email, "zh_CN")
+    ctx, page, aid, crit = _judge_on_a_phone(
+        world, db, browser, live_server.url,
+        description="\n".join(f"第{i}段：项目背景、技术路线、市场规模与团队分工的说明。" * 3 for i in range(1, 7)))
     try:
         page.goto(f"{live_server.url}/judging/assignments/{aid}")
         page.fill(f"#c{crit[0]}", "8")  # the second criterion forgotten
