@@ -105,6 +105,9 @@ class Config:
     # A ranking built from nothing leaves the cyclic garbage collector's generations
     # (judging.services._out_of_collector): 20 to 30 ms less in the request that ranks.
     GC_FREEZE_RANKINGS = env_bool("GC_FREEZE_RANKINGS", True)
+    # The judges' score submit is served beside the full request stack (judging/submit_lane.py);
+    # anything but a plain success goes to the view as before.
+    SUBMIT_LANE = env_bool("SUBMIT_LANE", True)
 
 
 class DevelopmentConfig(Config):

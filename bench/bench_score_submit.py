@@ -51,6 +51,8 @@ def build(url: str, n: int) -> tuple[list[int], list[int]]:
         upgrade()
         now = utcnow()
         judge = create_user("bench.judge@example.cn", "基准评委", PASSWORD, roles=[Role.JUDGE])
+        # The teams are a founder's: a judge on an entry's team is in conflict with it (404).
+        founder = create_user("bench.founder@example.cn", "基准创业者", PASSWORD, roles=[Role.FOUNDER])
         comp = Competition(name_zh="基准大赛", status="published", opens_at=now - timedelta(days=60),
                            closes_at=now - timedelta(days=30))
         comp.tracks.append(Track(name_zh="人工智能", position=0))
@@ -63,7 +65,7 @@ def build(url: str, n: int) -> tuple[list[int], list[int]]:
         db.session.add(comp)
         db.session.flush()
         conn = db.session.connection()
-        conn.execute(sa.insert(Team.__table__), [{"name": f"团队{i}", "created_by_id": judge.id, "created_at": now}
+        conn.execute(sa.insert(Team.__table__), [{"name": f"团队{i}", "created_by_id": founder.id, "created_at": now}
                                                  for i in range(n)])
         team_ids = [r[0] for r in conn.execute(sa.text("SELECT id FROM teams ORDER BY id"))]
         conn.execute(sa.insert(Application.__table__), [
@@ -119,13 +121,16 @@ def main() -> None:
     parser.add_argument("--assignments", type=int, default=40000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-lane", action="store_true",
+                        help="serve the submit through the view only (SUBMIT_LANE=0), for comparison")
     args = parser.parse_args()
 
     url = fresh_pg_database("incubator_bench_submit")
     ids, crit_ids = build(url, args.assignments)
     assert ids == list(range(ids[0], ids[0] + len(ids))), "assignment ids must be contiguous"
     env = {"INCUBATOR_ENV": "production", "SECRET_KEY": SECRET, "SESSION_COOKIE_SECURE": "0", "DATABASE_URL": url,
-           "PUBLIC_URL": "http://127.0.0.1", "LOGIN_RATE_LIMIT": "1000 per minute", "LOG_LEVEL": "WARNING"}
+           "PUBLIC_URL": "http://127.0.0.1", "LOGIN_RATE_LIMIT": "1000 per minute", "LOG_LEVEL": "WARNING",
+           "SUBMIT_LANE": "0" if args.no_lane else "1"}
 
     # Both servers run at once and the load alternates between them in short rounds, so a burst of
     # other work on this shared machine hits both sides of the ratio alike.
@@ -173,6 +178,7 @@ def main() -> None:
     engine.dispose()
     print(baseline.line())
     print(platform.line())
+    print(f"submit lane: {'off (--no-lane)' if args.no_lane else 'on'}")
     print(f"ratio platform/baseline: {platform.requests_per_second / baseline.requests_per_second:.2f} "
           f"(goal >= 0.33)")
     print(f"scores rows after the run: {rows} (submitted {submitted}, duplicates {dupes}); "

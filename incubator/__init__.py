@@ -51,6 +51,9 @@ def create_app(config_name: str | None = None, config_overrides: dict | None = N
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    from .judging import submit_lane
+
+    submit_lane.register(app)  # the judges' score submit served beside the full request stack
     proxies = app.config.get("TRUSTED_PROXIES") or 0
     if proxies:
         # The client's address and scheme as the proxy saw them (rate limits, login records, https links).

@@ -102,12 +102,21 @@ def _session_user_statement(extra_columns: dict):
         statement = (
             db.select(User, *(column.label(name) for name, column in extra_columns.items()))
             .join(LoginSession, User.id == LoginSession.user_id)
-            .where(LoginSession.token_hash == db.bindparam("token_hash"), LoginSession.revoked_at.is_(None),
-                   LoginSession.created_at > db.bindparam("since"))
+            .where(*_live_login())
             .options(joinedload(User.role_rows))
         )
         _SESSION_USER_STATEMENTS[key] = statement
     return statement
+
+
+def _live_login() -> tuple:
+    """The conditions of a live login session, with the parameters of live_login_parameters."""
+    return (LoginSession.token_hash == db.bindparam("token_hash"), LoginSession.revoked_at.is_(None),
+            LoginSession.created_at > db.bindparam("since"))
+
+
+def live_login_parameters(token: str) -> dict:
+    return {"token_hash": hash_token(token), "since": utcnow() - login_lifetime()}
 
 
 def login_lifetime() -> timedelta:
@@ -123,14 +132,24 @@ def load_session_user(token: str, extra_columns: dict | None = None) -> tuple[Us
     The roles come joined: every authenticated request checks them, and the default select-in load
     would cost a second round trip per request; so do the extras, for the same reason."""
     extra_columns = extra_columns or {}
-    row = db.session.execute(_session_user_statement(extra_columns),
-                             {"token_hash": hash_token(token), "since": utcnow() - login_lifetime()}
+    row = db.session.execute(_session_user_statement(extra_columns), live_login_parameters(token)
                              ).unique().one_or_none()
     if row is None:
         return None, {}
     user = row[0]
     user.current_session_token = token
     return user, {name: row._mapping[name] for name in extra_columns}
+
+
+def session_user_id(role: Role):
+    """A scalar subquery: the id of the active user of the live login session whose token is given
+    by the parameters of live_login_parameters, if they hold `role`; else NULL. For a statement
+    that checks the login itself and needs no User (the judges' submit lane, judging/submit_lane.py)."""
+    from .models import UserRole
+
+    holds_role = db.exists().where(UserRole.user_id == User.id, UserRole.role == role)
+    return (db.select(User.id).join(LoginSession, User.id == LoginSession.user_id)
+            .where(*_live_login(), User.active.is_(True), holds_role).scalar_subquery())
 
 
 def prune_login_sessions(keep_days: int = 30) -> dict:

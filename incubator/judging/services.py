@@ -719,12 +719,26 @@ class ScoringTarget:
 
 @functools.cache
 def _scoring_target_queries():
-    """The target and rubric statements of scoring_target, built once per process (with bind parameters): building
-    them costs more Python than running them."""
-    from ..applications.models import TeamMember
+    """The target and rubric statements of scoring_target, and the target statement of
+    scoring_target_of_login, built once per process (with bind parameters): building them costs
+    more Python than running them."""
+    from ..accounts.services import session_user_id
     from ..competitions.models import Criterion
+    from ..pagecache import version_columns
 
-    judge_id = sa.bindparam("judge_id", type_=sa.Integer)
+    rubric = (sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,
+                        Criterion.step).where(Criterion.round_id == sa.bindparam("round_id", type_=sa.Integer))
+              .order_by(Criterion.position, Criterion.id))
+    logged_in = session_user_id(Role.JUDGE)
+    of_login = _target_query(logged_in, logged_in, version_columns()["dv_rubrics"])
+    return _target_query(sa.bindparam("judge_id", type_=sa.Integer)), rubric, of_login
+
+
+def _target_query(judge_id, *leading_columns):
+    """One row per team member (see scoring_target) of the assignment `assignment_id` of the judge
+    `judge_id` (a parameter, or the logged-in judge's subquery), after `leading_columns`."""
+    from ..applications.models import TeamMember
+
     on_entry = sa.exists().where(JudgeConflict.judge_id == judge_id, JudgeConflict.source == "declared",
                                  JudgeConflict.application_id == Assignment.application_id)
     own_key = sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge_id).scalar_subquery()
@@ -732,21 +746,15 @@ def _scoring_target_queries():
     declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, ","))
                      .where(JudgeConflict.judge_id == judge_id, JudgeConflict.organization_key != "")
                      .scalar_subquery())
-    target = (sa.select(Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at, Round.scoring_closes_at,
-                        Score.id, Score.version, Score.status, on_entry, own_key, declared_keys,
-                        Application.company_name, Team.created_by_id, TeamMember.user_id,
-                        TeamMember.school_or_employer)
-              .join(Round, Round.id == Assignment.round_id)
-              .join(Application, Application.id == Assignment.application_id)
-              .join(Team, Team.id == Application.team_id)
-              .outerjoin(Score, Score.assignment_id == Assignment.id)
-              .outerjoin(TeamMember, TeamMember.team_id == Application.team_id)
-              .where(Assignment.id == sa.bindparam("assignment_id", type_=sa.Integer),
-                     Assignment.judge_id == judge_id))
-    rubric = (sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,
-                        Criterion.step).where(Criterion.round_id == sa.bindparam("round_id", type_=sa.Integer))
-              .order_by(Criterion.position, Criterion.id))
-    return target, rubric
+    return (sa.select(*leading_columns, Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at,
+                      Round.scoring_closes_at, Score.id, Score.version, Score.status, on_entry, own_key, declared_keys,
+                      Application.company_name, Team.created_by_id, TeamMember.user_id, TeamMember.school_or_employer)
+            .join(Round, Round.id == Assignment.round_id)
+            .join(Application, Application.id == Assignment.application_id)
+            .join(Team, Team.id == Application.team_id)
+            .outerjoin(Score, Score.assignment_id == Assignment.id)
+            .outerjoin(TeamMember, TeamMember.team_id == Application.team_id)
+            .where(Assignment.id == sa.bindparam("assignment_id", type_=sa.Integer), Assignment.judge_id == judge_id))
 
 
 # The scoring POST's rubric per process, keyed by the round and the rubrics data version (read with
@@ -779,13 +787,34 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     are normalised in Python). The rubric comes from the per-process cache (_scoring_rubric)."""
     target_q = _scoring_target_queries()[0]
     rows = db.session.connection().execute(target_q, {"assignment_id": assignment_id, "judge_id": judge.id}).all()
+    return _scoring_target_of(judge.id, assignment_id, rows)
+
+
+def scoring_target_of_login(token: str, assignment_id: int) -> ScoringTarget | None:
+    """scoring_target for the judge of the login session `token`, who is checked in the same query:
+    a live session of an active account holding the judge role (accounts.services.session_user_id),
+    else None. The query also reads the `rubrics` data version, which the user loader reads for
+    scoring_target. For the judges' submit lane (submit_lane.py), which loads no User."""
+    from ..accounts.services import live_login_parameters
+    from ..pagecache import remember_versions
+
+    rows = db.session.connection().execute(_scoring_target_queries()[2],
+                                           {"assignment_id": assignment_id, **live_login_parameters(token)}).all()
+    if not rows:
+        return None
+    remember_versions({"dv_rubrics": rows[0][1]})
+    return _scoring_target_of(rows[0][0], assignment_id, [row[2:] for row in rows])
+
+
+def _scoring_target_of(judge_id: int, assignment_id: int, rows: list) -> ScoringTarget | None:
+    """The target of scoring_target's rows, or None when the judge may not score the entry."""
     if not rows:
         return None
     (round_id, recused_at, opens, closes, score_id, score_version, score_status, conflict_on_entry, judge_key,
      declared, company, team_creator, _member_user, _member_school) = rows[0]
     if recused_at is not None or conflict_on_entry:
         return None
-    if team_creator == judge.id or any(r[-2] == judge.id for r in rows):  # the judge is on the team
+    if team_creator == judge_id or any(r[-2] == judge_id for r in rows):  # the judge is on the team
         return None
     entry_keys = {normalize_organization(r[-1]) for r in rows if r[-1] is not None}
     entry_keys.add(normalize_organization(company))
@@ -796,8 +825,16 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
     if judge_keys & entry_keys:
         return None
     rubric_version, criteria = _scoring_rubric(round_id)
-    return ScoringTarget(assignment_id, judge.id, True, opens, closes, criteria, score_id, score_version, score_status,
+    return ScoringTarget(assignment_id, judge_id, True, opens, closes, criteria, score_id, score_version, score_status,
                          rubric_version)
+
+
+def scoring_form(target: ScoringTarget, form) -> dict:
+    """The scoring form's fields as save_score takes them (values by criterion, comment, feedback,
+    submit or draft), read from the posted `form` (a mapping of field names to text)."""
+    return {"values": {str(c.id): form.get(f"c{c.id}", "") for c in target.criteria},
+            "comment": form.get("comment_to_organizers", ""), "feedback": form.get("feedback_to_team", ""),
+            "submit": form.get("action") == "submit"}
 
 
 SCORE_TEXT_MAX = 5000  # the comment to the organisers, the feedback to the team (also the form fields' maxlength)

@@ -18,7 +18,7 @@ from ..actions import commit_or_refuse
 from ..pagecache import one_statement_post
 from ..spreadsheets import csv_response, xlsx_response
 from ..urls import page_number, record_id
-from . import services
+from . import services, submit_lane
 from .ranking import two_decimals
 from .models import (AWARD_LABELS, AWARD_LEVELS, REVEAL_LABELS, REVEAL_MODES, Assignment, JudgeConflict, Score)
 
@@ -133,13 +133,13 @@ def score_entry(assignment_id: int):
         target = services.scoring_target(_me(), assignment_id)
         if target is None:
             abort(404)
-        form_values = {str(c.id): request.form.get(f"c{c.id}", "") for c in target.criteria}
-        comment = request.form.get("comment_to_organizers", "")
-        feedback = request.form.get("feedback_to_team", "")
-        submit = request.form.get("action") == "submit"
+        fields = services.scoring_form(target, request.form)
+        form_values, comment, feedback, submit = (fields[k] for k in ("values", "comment", "feedback", "submit"))
         try:
-            services.save_score(_me(), target, values=form_values, version=_int_arg("version"), submit=submit,
-                                comment=comment, feedback=feedback)
+            refused = request.environ.get(submit_lane.REFUSAL)
+            if refused is not None:  # the submit lane tried this save and was refused: not tried again
+                raise refused
+            services.save_score(_me(), target, version=_int_arg("version"), **fields)
         except DomainError as exc:
             db.session.rollback()
             if exc.field:

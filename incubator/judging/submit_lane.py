@@ -1,0 +1,164 @@
+"""The judges' submit lane: the scoring form's POST (a draft saved, a score submitted) served beside
+the view, for the live final, where every judge in the hall submits within the same minute.
+
+What the lane leaves out is the view's way to the user. Flask-Login's user loader builds the User
+with its roles, the unread-notices count and every data version (an ORM query), and the role
+decorator and the view's dispatch come around it: about a third of the request. The lane reads the
+login with one column query instead (accounts.services.session_user_id_with_role): the same live
+session conditions, the judge role, an active account.
+
+Everything else is the application's own, called as the view is called:
+- the request context: the session, `g`, the URL's rule;
+- the app's before_request hooks (app.preprocess_request): the request id, the NUL refusal, CSRF
+  protection, and the one-statement autocommit with its write guard (pagecache.one_statement_post);
+- Flask-Login's session protection (a session from another address or browser is not fresh);
+- the access and conflict checks, the values' checks and the write (services.scoring_target,
+  services.scoring_form, services.save_score);
+- the after_request hooks and the session cookie (app.process_response).
+
+The lane only ever answers the plain success: the score written and a redirect to the page. Any
+other case leaves no trace and hands the request, body included, to the application, which checks
+everything again and answers as it always did (a save the lane tried and
+saw refused is not tried again: the view shows that refusal). That covers no login or another kind of session, a
+refused check or value, a stale version, and anything unexpected. The answers are the page with its
+message, the login redirect, 400, 403, 404 and the error page. So the lane can accept nothing the
+view would refuse (tests/judging/test_submit_lane.py runs each such case through both).
+Config SUBMIT_LANE turns it off.
+"""
+from __future__ import annotations
+
+import io
+import re
+from typing import NamedTuple
+
+from flask import Flask, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError
+
+from ..errors import DomainError
+from ..extensions import db, limiter, login_manager
+from ..urls import record_id
+
+PATH = re.compile(r"/judging/assignments/([0-9]{1,10})")
+ENDPOINT = "judging.score_entry"
+REFUSAL = "incubator.submit_lane.refusal"  # (WSGI environ keys: the save's refusal, for the view;
+WRITING = "incubator.submit_lane.writing"  # and that the lane is writing, after which it answers itself)
+MAX_BODY = 256 * 1024  # two 5,000-character texts percent-encoded are under 100 KiB; larger goes to the app
+
+
+class Judge(NamedTuple):
+    """Who is scoring: all that scoring_target and save_score read of the judge is the id."""
+    id: int
+
+
+def wrap(app: Flask, wsgi_app):
+    """The WSGI application serving the lane's requests and passing every other one to `wsgi_app`."""
+    def lane_or_app(environ, start_response):
+        if (environ.get("REQUEST_METHOD") == "POST"
+                and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded")
+                and "werkzeug.debug.preserve_context" not in environ):  # (a test client kept open: the app)
+            match = PATH.fullmatch(environ.get("PATH_INFO", ""))
+            if match:
+                response = serve(app, environ)
+                if response is not None:
+                    return response(environ, start_response)
+        return wsgi_app(environ, start_response)
+
+    return lane_or_app
+
+
+def serve(app: Flask, environ) -> object | None:
+    """The lane's response, or None (nothing written) with the request's body put back for the app."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    if not 0 < length <= MAX_BODY:
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    try:
+        with app.request_context(environ):
+            response = _submit(app)
+    except Exception:
+        if environ.get(WRITING):  # (only where the app propagates errors: tests)
+            raise
+        # Nothing was written: the application serves the request and answers the error itself.
+        app.logger.warning("submit lane: passed to the application after an error", exc_info=True)
+        response = None
+    if response is None:
+        environ["wsgi.input"] = io.BytesIO(body)
+    return response
+
+
+def _submit(app: Flask):
+    from . import services
+
+    if request.routing_exception is not None or request.endpoint != ENDPOINT:
+        return None
+    token = session.get("_user_id")
+    # A login kept by the remember-me cookie, or a session from another address or browser (which
+    # Flask-Login marks not fresh): the application's own user loading.
+    if not token or "_remember" in session or session.get("_id") != login_manager._session_identifier_generator():
+        return None
+    try:
+        for hook in _before_request_hooks(app):
+            if hook() is not None:  # a hook answered (a NUL character refused)
+                return None
+    except CSRFError:
+        return None
+    version = record_id(request.form.get("version", "0"))
+    if version is None:
+        return None
+    target = services.scoring_target_of_login(token, request.view_args["assignment_id"])
+    if target is None:
+        return None
+    fields = services.scoring_form(target, request.form)
+    request.environ[WRITING] = True  # from here on, a write may have committed (PostgreSQL: autocommit)
+    try:
+        services.save_score(Judge(target.judge_id), target, version=version, **fields)
+        db.session.commit()
+    except DomainError as refusal:
+        # Refused (a value, a stale version, a rubric changed meanwhile), nothing written: the view
+        # checks again and shows this refusal without saving again, since a second try could pass
+        # where this one was rightly refused (the rubric changed after the judge's page was built).
+        db.session.rollback()
+        request.environ[REFUSAL] = refusal
+        del request.environ[WRITING]
+        return None
+    except Exception as exc:  # the lane answers: the error page, as the view's request would
+        db.session.rollback()
+        return app.handle_exception(exc)  # (raises again where the app propagates errors: tests)
+    try:
+        return app.process_response(redirect(url_for(
+            ENDPOINT, assignment_id=target.assignment_id, saved="submitted" if fields["submit"] else "draft")))
+    except Exception as exc:
+        return app.handle_exception(exc)
+
+
+def _before_request_hooks(app: Flask) -> list:
+    """The app's before_request hooks, in order, but the rate limiter's: no limit applies to the
+    scoring form (register() keeps the lane off if one ever does)."""
+    return [hook for hook in app.before_request_funcs.get(None, ()) if getattr(hook, "__self__", None) is not limiter]
+
+
+def register(app: Flask) -> None:
+    """Put the lane in front of the application's WSGI callable (inside any proxy fix-up), unless
+    config SUBMIT_LANE is off or a rate limit may apply to the scoring form."""
+    if app.config.get("SUBMIT_LANE", True) and not _rate_limited(app):
+        app.wsgi_app = wrap(app, app.wsgi_app)
+
+
+def _rate_limited(app: Flask) -> bool:
+    """Whether any rate limit could apply to the scoring form: then the lane, which skips the
+    limiter, stays off. (Flask-Limiter keeps its decorated views and hints in attributes of its
+    own; if they are ever not there, the answer is yes.)"""
+    from flask_limiter.util import get_qualified_name
+
+    view = app.view_functions[ENDPOINT]
+    try:
+        marked = get_qualified_name(view) in limiter._marked_for_limiting
+        hinted = limiter.limit_manager.has_hints(ENDPOINT)
+    except AttributeError:
+        return True
+    return bool(marked or hinted or app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")
+                or limiter.limit_manager._default_limits or limiter.limit_manager._application_limits)
