@@ -3,27 +3,28 @@ the view, for the live final, where every judge in the hall submits within the s
 
 What the lane leaves out is the view's way to the user. Flask-Login's user loader builds the User
 with its roles, the unread-notices count and every data version (an ORM query), and the role
-decorator and the view's dispatch come around it: about a third of the request. The lane reads the
-login with one column query instead (accounts.services.session_user_id_with_role): the same live
-session conditions, the judge role, an active account.
+decorator and the view's dispatch come around it: about a third of the request. The lane checks the
+login inside the scoring target's own query instead (services.scoring_target_of_login, built on
+accounts.services.session_user_id: the same live-session conditions, the judge role, an active
+account), so the submit is two statements: that query and the write.
 
 Everything else is the application's own, called as the view is called:
 - the request context: the session, `g`, the URL's rule;
-- the app's before_request hooks (app.preprocess_request): the request id, the NUL refusal, CSRF
-  protection, and the one-statement autocommit with its write guard (pagecache.one_statement_post);
+- the app's before_request hooks but the rate limiter's (_before_request_hooks): the request id,
+  the NUL refusal, CSRF protection, and the one-statement autocommit with its write guard
+  (pagecache.one_statement_post);
 - Flask-Login's session protection (a session from another address or browser is not fresh);
-- the access and conflict checks, the values' checks and the write (services.scoring_target,
+- the access and conflict checks, the values' checks and the write (services.scoring_target_of_login,
   services.scoring_form, services.save_score);
 - the after_request hooks and the session cookie (app.process_response).
 
 The lane only ever answers the plain success: the score written and a redirect to the page. Any
-other case leaves no trace and hands the request, body included, to the application, which checks
-everything again and answers as it always did (a save the lane tried and
-saw refused is not tried again: the view shows that refusal). That covers no login or another kind of session, a
-refused check or value, a stale version, and anything unexpected. The answers are the page with its
-message, the login redirect, 400, 403, 404 and the error page. So the lane can accept nothing the
-view would refuse (tests/judging/test_submit_lane.py runs each such case through both).
-Config SUBMIT_LANE turns it off.
+other case hands the request, body included, to the application, which checks everything again and
+answers as it always did: no login or another kind of session, a refused check or value, a stale
+version, anything unexpected before the write. A save the lane tried and saw refused is not tried
+again: the view shows that refusal (REFUSAL). An error once the write began is answered by the lane,
+as the application answers errors. So the lane can accept nothing the view would refuse
+(tests/judging/test_submit_lane.py runs each case through both). Config SUBMIT_LANE turns it off.
 """
 from __future__ import annotations
 

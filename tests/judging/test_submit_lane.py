@@ -38,7 +38,7 @@ def way(request, app, monkeypatch):
 
 
 class Case:
-    def __init__(self, app, world, db, **entry):
+    def __init__(self, world, db, **entry):
         comp = world.competition()
         self.rnd = comp.rounds[0]
         self.judge = world.judge()
@@ -47,7 +47,6 @@ class Case:
         db.session.commit()
         self.c1, self.c2 = (c.id for c in self.rnd.criteria)
         self.url = f"/judging/assignments/{self.a.id}"
-        self.flask_app = app
 
     def form(self, **changes):
         data = {"version": "0", "action": "submit", f"c{self.c1}": "8.5", f"c{self.c2}": "7",
@@ -78,7 +77,7 @@ def _audit_actions(db):
 
 def test_a_draft_and_a_submit_are_saved_alike_both_ways(app, db, world, way):
     name, dispatched = way
-    case = Case(app, world, db)
+    case = Case(world, db)
     c = client_for(app, case.judge)
     draft = case.post(c, action="draft", **{f"c{case.c2}": None})
     assert draft.status_code == 302
@@ -156,9 +155,9 @@ REFUSED = {
 
 @pytest.mark.parametrize("case_name", list(REFUSED))
 def test_every_refusal_is_the_applications_answer(app, db, world, way, case_name):
-    name, dispatched = way
+    _, dispatched = way
     setup, changes, (status, expected), kept = REFUSED[case_name]
-    case = Case(app, world, db)
+    case = Case(world, db)
     c = client_for(app, case.judge)
     token = csrf_from(c, case.url)
     if setup:
@@ -180,8 +179,8 @@ def test_every_refusal_is_the_applications_answer(app, db, world, way, case_name
 def test_people_other_than_the_assigned_judge_get_the_applications_answer(app, db, world, make_user, way):
     from incubator.enums import Role
 
-    name, dispatched = way
-    case = Case(app, world, db)
+    _, dispatched = way
+    case = Case(world, db)
     anonymous = app.test_client()
     response = anonymous.post(case.url, data={"csrf_token": csrf_from(anonymous, "/login"), **case.form()})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
@@ -196,7 +195,7 @@ def test_people_other_than_the_assigned_judge_get_the_applications_answer(app, d
 def test_a_judge_on_the_entrys_own_team_gets_the_applications_404(app, db, world, make_user, way):
     from incubator.enums import Role
 
-    name, dispatched = way
+    _, dispatched = way
     judge_and_founder = make_user(Role.JUDGE, Role.FOUNDER)
     comp = world.competition()
     entry = world.entry(comp, founder=judge_and_founder)
@@ -213,8 +212,8 @@ def test_a_judge_on_the_entrys_own_team_gets_the_applications_404(app, db, world
 def test_logins_the_lane_does_not_read_are_the_applications_and_still_save(app, db, world, way):
     """A session from another browser (Flask-Login marks it not fresh) and a login kept only by the
     remember-me cookie: the application loads the user, and the save goes through as before."""
-    name, dispatched = way
-    case = Case(app, world, db)
+    _, dispatched = way
+    case = Case(world, db)
     c = client_for(app, case.judge)
     moved = case.post(c, action="draft", headers={"User-Agent": "another browser"})
     assert moved.status_code == 302 and _score(db, case.a.id).version == 1
@@ -237,8 +236,8 @@ def test_a_refusal_seen_by_the_lane_is_not_tried_again_by_the_view(app, db, worl
     from incubator.errors import Conflict
     from incubator.judging import services
 
-    name, dispatched = way
-    case = Case(app, world, db)
+    _, dispatched = way
+    case = Case(world, db)
     c = client_for(app, case.judge)
     token = csrf_from(c, case.url)
     calls = []
