@@ -141,15 +141,16 @@ def load_session_user(token: str, extra_columns: dict | None = None) -> tuple[Us
     return user, {name: row._mapping[name] for name in extra_columns}
 
 
-def session_user_id(role: Role):
-    """A scalar subquery: the id of the active user of the live login session whose token is given
-    by the parameters of live_login_parameters, if they hold `role`; else NULL. For a statement
-    that checks the login itself and needs no User (the judges' submit lane, judging/submit_lane.py)."""
+def session_login(role: Role):
+    """A subquery of one row (column user_id), or none: the active user of the live login session
+    whose token is given by the parameters of live_login_parameters, if they hold `role`. For a
+    statement that checks the login itself and needs no User (the judges' submit lane,
+    judging/submit_lane.py): joined once in its FROM clause, the login is looked up once."""
     from .models import UserRole
 
     holds_role = db.exists().where(UserRole.user_id == User.id, UserRole.role == role)
-    return (db.select(User.id).join(LoginSession, User.id == LoginSession.user_id)
-            .where(*_live_login(), User.active.is_(True), holds_role).scalar_subquery())
+    return (db.select(User.id.label("user_id")).join(LoginSession, User.id == LoginSession.user_id)
+            .where(*_live_login(), User.active.is_(True), holds_role).subquery("login"))
 
 
 def prune_login_sessions(keep_days: int = 30) -> dict:

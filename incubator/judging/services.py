@@ -722,33 +722,37 @@ def _scoring_target_queries():
     """The target and rubric statements of scoring_target, and the target statement of
     scoring_target_of_login, built once per process (with bind parameters): building them costs
     more Python than running them."""
-    from ..accounts.services import session_user_id
+    from ..accounts.services import session_login
     from ..competitions.models import Criterion
     from ..pagecache import version_columns
 
     rubric = (sa.select(Criterion.id, Criterion.name_zh, Criterion.name_en, Criterion.weight, Criterion.max_score,
                         Criterion.step).where(Criterion.round_id == sa.bindparam("round_id", type_=sa.Integer))
               .order_by(Criterion.position, Criterion.id))
-    logged_in = session_user_id(Role.JUDGE)
-    of_login = _target_query(logged_in, logged_in, version_columns()["dv_rubrics"])
+    login = session_login(Role.JUDGE)
+    of_login = _target_query(login.c.user_id, login.c.user_id, version_columns()["dv_rubrics"],
+                             start=login.join(Assignment, Assignment.judge_id == login.c.user_id))
     return _target_query(sa.bindparam("judge_id", type_=sa.Integer)), rubric, of_login
 
 
-def _target_query(judge_id, *leading_columns):
+def _target_query(judge_id, *leading_columns, start=Assignment):
     """One row per team member (see scoring_target) of the assignment `assignment_id` of the judge
-    `judge_id` (a parameter, or the logged-in judge's subquery), after `leading_columns`."""
+    `judge_id` (a parameter, or the column of the logged-in judge's subquery, which `start` then
+    joins to the assignments), after `leading_columns`."""
     from ..applications.models import TeamMember
 
     on_entry = sa.exists().where(JudgeConflict.judge_id == judge_id, JudgeConflict.source == "declared",
                                  JudgeConflict.application_id == Assignment.application_id)
     own_key = sa.select(JudgeProfile.organization_key).where(JudgeProfile.user_id == judge_id).scalar_subquery()
-    # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them safely.
-    declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, ","))
+    # Normalised keys hold no punctuation (normalize_organization drops it), so "," separates them
+    # safely. (Written into the SQL: a separator given as a string is rendered at each execution.)
+    declared_keys = (sa.select(sa.func.aggregate_strings(JudgeConflict.organization_key, sa.literal_column("','")))
                      .where(JudgeConflict.judge_id == judge_id, JudgeConflict.organization_key != "")
                      .scalar_subquery())
     return (sa.select(*leading_columns, Assignment.round_id, Assignment.recused_at, Round.scoring_opens_at,
                       Round.scoring_closes_at, Score.id, Score.version, Score.status, on_entry, own_key, declared_keys,
                       Application.company_name, Team.created_by_id, TeamMember.user_id, TeamMember.school_or_employer)
+            .select_from(start)
             .join(Round, Round.id == Assignment.round_id)
             .join(Application, Application.id == Assignment.application_id)
             .join(Team, Team.id == Application.team_id)
@@ -792,7 +796,7 @@ def scoring_target(judge: User, assignment_id: int) -> ScoringTarget | None:
 
 def scoring_target_of_login(token: str, assignment_id: int) -> ScoringTarget | None:
     """scoring_target for the judge of the login session `token`, who is checked in the same query:
-    a live session of an active account holding the judge role (accounts.services.session_user_id),
+    a live session of an active account holding the judge role (accounts.services.session_login),
     else None. The query also reads the `rubrics` data version, which the user loader reads for
     scoring_target. For the judges' submit lane (submit_lane.py), which loads no User."""
     from ..accounts.services import live_login_parameters

@@ -5,7 +5,7 @@ What the lane leaves out is the view's way to the user. Flask-Login's user loade
 with its roles, the unread-notices count and every data version (an ORM query), and the role
 decorator and the view's dispatch come around it: about a third of the request. The lane checks the
 login inside the scoring target's own query instead (services.scoring_target_of_login, built on
-accounts.services.session_user_id: the same live-session conditions, the judge role, an active
+accounts.services.session_login: the same live-session conditions, the judge role, an active
 account), so the submit is two statements: that query and the write.
 
 Everything else is the application's own, called as the view is called:
