@@ -8,11 +8,17 @@ login inside the scoring target's own query instead (services.scoring_target_of_
 accounts.services.session_login: the same live-session conditions, the judge role, an active
 account), so the submit is two statements: that query and the write.
 
+On PostgreSQL the lane also leaves out SQLAlchemy's execution around those two statements (the
+session, the execution context, the result objects: a fifth of what was left). It takes one
+connection of the pool in autocommit and runs them on psycopg's connection through driver_sql:
+the SQL SQLAlchemy compiled, the values it converts, no BEGIN or COMMIT; the write, the score and
+its audit row in one statement, commits alone. The session may still read (a rubric not yet in the
+process cache) but not write: pagecache.refuse_session_writes.
+
 Everything else is the application's own, called as the view is called:
 - the request context: the session, `g`, the URL's rule;
-- the app's before_request hooks but the rate limiter's (_before_request_hooks): the request id,
-  the NUL refusal, CSRF protection, and the one-statement autocommit with its write guard
-  (pagecache.one_statement_post);
+- the app's before_request hooks but the rate limiter's and the session's autocommit
+  (_before_request_hooks): the request id, the NUL refusal, CSRF protection;
 - Flask-Login's session protection (a session from another address or browser is not fresh);
 - the access and conflict checks, the values' checks and the write (services.scoring_target_of_login,
   services.scoring_form, services.save_score);
@@ -37,6 +43,7 @@ from flask_wtf.csrf import CSRFError
 
 from ..errors import DomainError
 from ..extensions import db, limiter, login_manager
+from ..pagecache import begin_autocommit_request, refuse_session_writes
 from ..urls import record_id
 
 PATH = re.compile(r"/judging/assignments/([0-9]{1,10})")
@@ -92,8 +99,6 @@ def serve(app: Flask, environ) -> object | None:
 
 
 def _submit(app: Flask):
-    from . import services
-
     if request.routing_exception is not None or request.endpoint != ENDPOINT:
         return None
     token = session.get("_user_id")
@@ -110,14 +115,34 @@ def _submit(app: Flask):
     version = record_id(request.form.get("version", "0"))
     if version is None:
         return None
-    target = services.scoring_target_of_login(token, request.view_args["assignment_id"])
+    if db.engine.dialect.name != "postgresql":
+        return _score(app, token, version, None)
+    # PostgreSQL: both statements on one autocommit connection of the pool, run through driver_sql.
+    refuse_session_writes()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        dbapi_connection = conn.connection.driver_connection
+        try:
+            return _score(app, token, version, dbapi_connection)
+        finally:
+            if dbapi_connection.closed or dbapi_connection.broken:  # not back into the pool
+                conn.invalidate()
+
+
+def _score(app: Flask, token: str, version: int, dbapi_connection):
+    """The save and the redirect, or None; the statements run on `dbapi_connection` (PostgreSQL)
+    or on the session's connection (SQLite)."""
+    from . import services
+
+    target = services.scoring_target_of_login(token, request.view_args["assignment_id"], dbapi_connection)
     if target is None:
         return None
     fields = services.scoring_form(target, request.form)
     request.environ[WRITING] = True  # from here on, a write may have committed (PostgreSQL: autocommit)
     try:
-        services.save_score(Judge(target.judge_id), target, version=version, **fields)
-        db.session.commit()
+        services.save_score(Judge(target.judge_id), target, version=version, dbapi_connection=dbapi_connection,
+                            **fields)
+        if dbapi_connection is None:
+            db.session.commit()  # (on PostgreSQL the write committed alone)
     except DomainError as refusal:
         # Refused (a value, a stale version, a rubric changed meanwhile), nothing written: the view
         # checks again and shows this refusal without saving again, since a second try could pass
@@ -137,9 +162,12 @@ def _submit(app: Flask):
 
 
 def _before_request_hooks(app: Flask) -> list:
-    """The app's before_request hooks, in order, but the rate limiter's: no limit applies to the
-    scoring form (register() keeps the lane off if one ever does)."""
-    return [hook for hook in app.before_request_funcs.get(None, ()) if getattr(hook, "__self__", None) is not limiter]
+    """The app's before_request hooks, in order, but the rate limiter's (no limit applies to the
+    scoring form: register() keeps the lane off if one ever does) and the one putting the session's
+    connection in autocommit (the lane takes its own connection)."""
+    return [hook for hook in app.before_request_funcs.get(None, ())
+            if getattr(hook, "__self__", None) is not limiter
+            and getattr(hook, "func", None) is not begin_autocommit_request]
 
 
 def register(app: Flask) -> None:

@@ -18,6 +18,7 @@ page as before, then stores it.
 """
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import threading
@@ -96,7 +97,7 @@ def one_statement_post(view):
 
 def register(app) -> None:
     """The request hooks of requests without a transaction and of the cache's per-request state."""
-    app.before_request(lambda: begin_autocommit_request(app))
+    app.before_request(functools.partial(begin_autocommit_request, app))
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             from sqlalchemy import event
@@ -118,6 +119,13 @@ def begin_autocommit_request(app) -> None:
         # (a session already in a transaction: a test sharing one app context across requests)
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         g._writes_allowed = allowed
+
+
+def refuse_session_writes() -> None:
+    """From now on in this request, guard_writes refuses every write through SQLAlchemy (PostgreSQL):
+    for the judges' submit lane, whose one write runs on its own connection (driver_sql), so that a
+    write through the session, which would never commit, fails instead of vanishing."""
+    g._writes_allowed = 0
 
 
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|MERGE|CREATE|DROP|ALTER|TRUNCATE)\b", re.IGNORECASE)

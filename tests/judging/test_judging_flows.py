@@ -351,9 +351,10 @@ def test_score_submit_writes_its_audit_row_with_it_or_nothing(app, db, world, mo
 def test_score_submit_on_postgresql_is_two_statements_without_a_transaction(app, db, world, monkeypatch, lane):
     """The target with the login (submit lane), then one WITH statement writing score and audit
     row; psycopg sends no BEGIN or COMMIT in autocommit. The rubric comes from the process cache
-    from the second submit on. Without the lane, the user's query comes first: three statements."""
+    from the second submit on. Without the lane, the user's query comes first: three statements.
+    (Seen by psycopg's cursor: the lane runs its statements on the driver's connection.)"""
+    import psycopg
     from flask import Flask
-    from sqlalchemy import event
 
     if not lane:
         monkeypatch.setattr(app, "wsgi_app", Flask.wsgi_app.__get__(app))
@@ -367,19 +368,19 @@ def test_score_submit_on_postgresql_is_two_statements_without_a_transaction(app,
     c = client_for(app, judge)
     token = csrf_from(c, "/judging/")
     seen = []
+    execute = psycopg.Cursor.execute
 
-    def spy(conn, _cursor, statement, *_args):
-        seen.append((statement.split()[0].upper(), conn.connection.dbapi_connection.autocommit))
+    def spy(cursor, query, *args, **kwargs):
+        seen.append((str(query).split()[0].upper(), cursor.connection.autocommit))
+        return execute(cursor, query, *args, **kwargs)
 
-    event.listen(db.engine, "before_cursor_execute", spy)
-    try:
-        for assignment_id in entries:
-            seen.clear()
-            r = c.post(f"/judging/assignments/{assignment_id}", data={"version": 0, "action": "submit", f"c{c1}": "7",
-                                                             f"c{c2}": "8", "csrf_token": token})
-            assert r.status_code == 302
-    finally:
-        event.remove(db.engine, "before_cursor_execute", spy)
+    monkeypatch.setattr(psycopg.Cursor, "execute", spy)
+    for assignment_id in entries:
+        seen.clear()
+        r = c.post(f"/judging/assignments/{assignment_id}", data={"version": 0, "action": "submit", f"c{c1}": "7",
+                                                         f"c{c2}": "8", "csrf_token": token})
+        assert r.status_code == 302
+    monkeypatch.undo()
     assert seen == [("SELECT", True)] * (1 if lane else 2) + [("WITH", True)], seen
 
 

@@ -254,3 +254,46 @@ def test_a_refusal_seen_by_the_lane_is_not_tried_again_by_the_view(app, db, worl
     assert response.status_code == 409 and "组织方修改了本轮的评分标准" in response.get_data(as_text=True)
     assert _score(db, case.a.id) is None and len(calls) == 1
     assert dispatched["posts"] == 1
+
+
+@pytest.mark.postgres_only
+def test_a_connection_broken_in_the_lane_is_invalidated_and_the_application_answers(app, db, world, monkeypatch,
+                                                                                    caplog):
+    """PostgreSQL: the lane's statements run on psycopg's connection (driver_sql). Lost before the
+    write, the connection is invalidated by the lane, not handed back to the pool to fail there, and
+    the application serves the request with a connection of its own; the next submit goes through
+    the lane again."""
+    import psycopg
+    from flask import request
+    from sqlalchemy import event
+
+    from incubator.judging import services
+
+    first, second = Case(world, db), Case(world, db)
+    invalidated, dispatched = [], []
+    dispatch = app.full_dispatch_request
+    monkeypatch.setattr(app, "full_dispatch_request",
+                        lambda: dispatched.append((request.method, request.endpoint)) or dispatch())
+    real = services.scoring_target_of_login
+
+    def lost(token, assignment_id, dbapi_connection=None):
+        if dbapi_connection is not None and not invalidated:
+            dbapi_connection.close()  # as when the server went away
+            raise psycopg.OperationalError("the connection is lost")
+        return real(token, assignment_id, dbapi_connection)
+
+    def on_invalidate(dbapi_connection, _record, _exc):
+        invalidated.append(dbapi_connection.closed)
+
+    monkeypatch.setattr(services, "scoring_target_of_login", lost)
+    event.listen(db.engine, "invalidate", on_invalidate)
+    try:
+        for case in (first, second):
+            c = client_for(app, case.judge)
+            assert case.post(c).status_code == 302
+    finally:
+        event.remove(db.engine, "invalidate", on_invalidate)
+    assert invalidated == [True]
+    assert not [r for r in caplog.records if r.name.startswith("sqlalchemy.pool")]  # (the pool's reset failing)
+    assert dispatched.count(("POST", "judging.score_entry")) == 1  # the first: the second went through the lane
+    assert _score(db, first.a.id).status == "submitted" and _score(db, second.a.id).status == "submitted"
