@@ -90,6 +90,21 @@ def test_logout_invalidates_the_session_cookie(app, client, make_user, db):
     assert len(revoked) == 1 and revoked[0].revoked_at is not None
 
 
+@pytest.mark.parametrize("remember", [False, True])
+def test_a_deactivated_account_is_logged_out_at_its_next_request(client, make_user, db, remember):
+    """Its live session (or remember-me cookie) no longer opens the account, which cannot log in again."""
+    user = make_user(Role.FOUNDER)
+    login(client, user, remember=remember)
+    assert client.get("/founder").status_code == 200
+    user.active = False
+    db.session.commit()
+    response = client.get("/founder")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    refused = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert refused.status_code == 400 and 'name="password"' in refused.get_data(as_text=True)  # the form again
+    assert client.get("/founder").status_code == 302
+
+
 def test_remember_me_cookie_survives_a_new_session_but_not_logout(app, client, make_user):
     user = make_user(Role.FOUNDER)
     login(client, user, remember=True)

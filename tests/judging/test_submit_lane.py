@@ -107,6 +107,11 @@ def _revoke(db, case):
     db.session.commit()
 
 
+def _deactivate(db, case):
+    case.judge.active = False
+    db.session.commit()
+
+
 def _recuse(db, case):
     from incubator.timeutils import utcnow
 
@@ -139,6 +144,7 @@ def _submit_first(db, case):
 # name: (set-up before the POST, the form's changes, what the answer must be, a score row left?)
 REFUSED = {
     "revoked login": (_revoke, {}, (302, "/login"), False),
+    "account deactivated": (_deactivate, {}, (302, "/login"), False),
     "recused": (_recuse, {}, (404, None), False),
     "declared conflict": (_declare, {}, (404, None), False),
     "window closed": (_close, {}, (403, "本轮评分未开放"), False),
