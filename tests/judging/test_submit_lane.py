@@ -182,6 +182,20 @@ def test_every_refusal_is_the_applications_answer(app, db, world, way, case_name
     assert dispatched["posts"] == 1  # the application answered, through the lane too
 
 
+def test_a_body_over_the_applications_limit_gets_its_413(app, db, world, way, monkeypatch, caplog):
+    """Under the lane's own limit but over MAX_CONTENT_LENGTH: the application's answer, and the
+    lane does not read the body first (nor log a warning about it)."""
+    _, dispatched = way
+    case = Case(world, db)
+    c = client_for(app, case.judge)
+    token = csrf_from(c, case.url)
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
+    response = c.post(case.url, data={"csrf_token": token, **case.form(feedback_to_team="好" * 400)})
+    assert response.status_code == 413
+    assert _score(db, case.a.id) is None and dispatched["posts"] == 1
+    assert not [r for r in caplog.records if "submit lane" in r.getMessage()]
+
+
 def test_people_other_than_the_assigned_judge_get_the_applications_answer(app, db, world, make_user, way):
     from incubator.enums import Role
 
