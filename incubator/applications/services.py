@@ -397,6 +397,9 @@ def withdraw(user, app: Application, note: str = "") -> Application:
     if not app.can_withdraw(user):
         raise Conflict(_l("This application cannot be withdrawn."))
     change_status(user, app, "withdrawn", note, action="application.withdraw")
+    from ..judging.services import tell_managers_entry_withdrew
+
+    tell_managers_entry_withdrew(app)  # judges may be scoring it
     return app
 
 

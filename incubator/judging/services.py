@@ -546,6 +546,26 @@ def recuse(judge: User, assignment: Assignment, reason: str) -> None:
     _recuse(judge, assignment, reason)
 
 
+def tell_managers_entry_withdrew(app: Application) -> int:
+    """A team withdrew an entry that judges are assigned to in a round whose results are not
+    published yet: the managers are told, once per round, with a link to the round (its judges'
+    queues, the progress and the rankings leave the entry out by its status). Returns how many
+    rounds were named."""
+    rounds = db.session.execute(
+        db.select(Round.id, Round.name_zh, Round.name_en)
+        .join(Assignment, Assignment.round_id == Round.id)
+        .outerjoin(RoundState, RoundState.round_id == Round.id)
+        .where(Assignment.application_id == app.id, Assignment.recused_at.is_(None),
+               RoundState.results_published_at.is_(None))
+        .group_by(Round.id, Round.name_zh, Round.name_en).order_by(Round.id)).all()
+    name = app.project_name or f"#{app.id}"
+    for round_id, name_zh, name_en in rounds:
+        _notify_managers("judging_entry_withdrawn", f"参赛项目「{name}」已撤回申请，退出「{name_zh}」的评审",
+                         f"The entry “{name}” was withdrawn and leaves the judging of “{name_en or name_zh}”",
+                         f"/manage/judging/rounds/{round_id}")
+    return len(rounds)
+
+
 def entries_short_of_judges(rnd: Round, entries: list[Application] | None = None) -> list[tuple[Application, int]]:
     """The entries with fewer judges than the round asks, and how many they have: a judge whose
     account was deactivated does not count (automatic assignment gives the entry another one)."""

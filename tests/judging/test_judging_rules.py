@@ -236,3 +236,30 @@ def test_a_score_reopened_after_the_reminder_is_reminded_again_before_the_close(
     db.session.commit()
     n = db.session.scalar(db.select(db.func.count(OutboxMessage.id)).where(OutboxMessage.template == "judging_reminder"))
     assert n == 2
+
+
+def test_managers_are_told_when_an_entry_in_judging_is_withdrawn(app, db, world, make_user):
+    """Once per round whose results are not published, with a link to the round; not for an entry
+    no judge is assigned to, nor for a round already published."""
+    from incubator.applications import services as app_services
+    from incubator.judging import services
+    from incubator.notifications.models import Notice
+    from incubator.timeutils import utcnow
+
+    manager = make_user("manager", email="m@example.cn")
+    comp = world.competition(rounds=2)
+    first, second = comp.rounds
+    e, lone = world.entry(comp, project="智慧农业"), world.entry(comp)
+    for judge in (world.judge(), world.judge()):
+        world.assign(first, judge, e)
+    world.assign(second, world.judge(), e)
+    services.round_state(second).results_published_at = utcnow()
+    db.session.commit()
+    app_services.withdraw(e.team.created_by, e, "退赛")
+    app_services.withdraw(lone.team.created_by, lone, "")
+    db.session.commit()
+    notices = db.session.scalars(db.select(Notice).where(Notice.user_id == manager.id,
+                                                         Notice.kind == "judging_entry_withdrawn")).all()
+    assert [(n.link, n.text_zh) for n in notices] == [
+        (f"/manage/judging/rounds/{first.id}", f"参赛项目「智慧农业」已撤回申请，退出「{first.name_zh}」的评审")]
+    assert "智慧农业" in notices[0].text_en
