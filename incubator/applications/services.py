@@ -393,12 +393,12 @@ def submit(user, app: Application, moment: datetime | None = None) -> Applicatio
 
 
 def withdraw(user, app: Application, note: str = "") -> Application:
+    from ..judging.services import tell_managers_entry_withdrew
+
     _ensure_owner(user, app)
     if not app.can_withdraw(user):
         raise Conflict(_l("This application cannot be withdrawn."))
     change_status(user, app, "withdrawn", note, action="application.withdraw")
-    from ..judging.services import tell_managers_entry_withdrew
-
     tell_managers_entry_withdrew(app)  # judges may be scoring it
     return app
 

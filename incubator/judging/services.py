@@ -824,12 +824,8 @@ def scoring_target_of_login(token: str, assignment_id: int, dbapi_connection=Non
     from ..accounts.services import live_login_parameters
     from ..pagecache import remember_versions
 
-    params = {"assignment_id": assignment_id, **live_login_parameters(token)}
-    statement = _scoring_target_queries()[2]
-    if dbapi_connection is None:
-        rows = db.session.connection().execute(statement, params).all()
-    else:
-        rows = driver_statement(statement, db.engine.dialect).rows(dbapi_connection, params)
+    rows = _rows(_scoring_target_queries()[2], {"assignment_id": assignment_id, **live_login_parameters(token)},
+                 dbapi_connection)
     if not rows:
         return None
     remember_versions({"dv_rubrics": rows[0][1]})
@@ -973,14 +969,19 @@ def save_score(judge: User, assignment: Assignment | ScoringTarget, *, values: d
 
 def run_write(statement, params: dict, dbapi_connection=None):
     """The first value the write `statement` returns (the written id), or None when it wrote nothing.
-    Run on the session's connection, or, given a `dbapi_connection` (the submit lane's, PostgreSQL,
-    in autocommit), on that connection through driver_sql: the same SQL and values without
-    SQLAlchemy's execution work, which is a fifth of the lane's request. A statement run there is
-    not seen by the one-write guard (pagecache.guard_writes): the lane writes this statement alone."""
-    if dbapi_connection is None:
-        return db.session.connection().execute(statement, params).scalar()
-    rows = driver_statement(statement, db.engine.dialect).rows(dbapi_connection, params)
+    A statement run on the lane's connection is not seen by the one-write guard
+    (pagecache.guard_writes): the lane writes this statement alone."""
+    rows = _rows(statement, params, dbapi_connection)
     return rows[0][0] if rows else None
+
+
+def _rows(statement, params: dict, dbapi_connection=None) -> list:
+    """The rows of `statement`, run on the session's connection or, given a `dbapi_connection` (the
+    submit lane's, PostgreSQL, in autocommit), on that connection through driver_sql: the same SQL
+    and values without SQLAlchemy's execution work, which is a fifth of the lane's request."""
+    if dbapi_connection is None:
+        return db.session.connection().execute(statement, params).all()
+    return driver_statement(statement, db.engine.dialect).rows(dbapi_connection, params)
 
 
 def can_score_now(judge: User, assignment: Assignment, moment: datetime | None = None) -> bool:
